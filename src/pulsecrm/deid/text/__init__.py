@@ -1,0 +1,1 @@
+"""Free-text PII detection and scrubbing for consultation notes (Chinese + English)."""
