@@ -16,9 +16,15 @@ from typing import NoReturn
 
 import pandas as pd
 
-from pulsecrm.deid import hierarchy_builders
 from pulsecrm.deid.config import AttributeRole, ColumnSpec, ConfigError, DeidConfig, HierarchySpec
-from pulsecrm.deid.hierarchy import Hierarchy, HierarchyError
+from pulsecrm.deid.hierarchy import (
+    Hierarchy,
+    HierarchyError,
+    china_region_hierarchy,
+    date_hierarchy,
+    interval_hierarchy,
+    masking_hierarchy,
+)
 from pulsecrm.deid.operators import Operator, OperatorContext, OperatorError, ReleaseForm
 from pulsecrm.deid.operators import build_operator as _build_operator
 from pulsecrm.deid.operators.base import as_text
@@ -49,10 +55,10 @@ _SAFE_HARBOR_QI = frozenset(
     {SafeHarborIdentifier.ZIP, SafeHarborIdentifier.DATES, SafeHarborIdentifier.AGE}
 )
 _BUILDERS: dict[str, Callable[..., Hierarchy]] = {
-    "interval": hierarchy_builders.interval_hierarchy,
-    "date": hierarchy_builders.date_hierarchy,
-    "masking": hierarchy_builders.masking_hierarchy,
-    "china_region": hierarchy_builders.china_region_hierarchy,
+    "interval": interval_hierarchy,
+    "date": date_hierarchy,
+    "masking": masking_hierarchy,
+    "china_region": china_region_hierarchy,
 }
 
 
