@@ -1,0 +1,101 @@
+"""An audit entry and its canonical bytes (what the Merkle leaf hashes).
+
+Every column of a stored entry is in the canonical form, including its
+sequence number, so changing any column, moving an entry to another position
+or swapping two entries changes its leaf hash.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Action(StrEnum):
+    READ = "read"
+    REVEAL = "reveal"
+    WRITE = "write"
+    CREATE = "create"
+    MERGE = "merge"
+    SEARCH = "search"
+    EXPORT = "export"
+    SHRED = "shred"
+    LOGIN = "login"
+    SETTINGS = "settings"
+    KEY_ROTATION = "key_rotation"
+    DECRYPT = "decrypt"
+
+
+class Outcome(StrEnum):
+    ALLOWED = "allowed"
+    DENIED = "denied"
+    FAILED = "failed"
+
+
+def now_us() -> int:
+    return time.time_ns() // 1000
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """What happened, before the log gives it a position. Never holds personal data."""
+
+    actor: str
+    role: str
+    purpose: str
+    action: str
+    outcome: str
+    subject: str | None = None
+    fields: tuple[str, ...] = ()
+    detail: dict[str, Any] = field(default_factory=dict)
+    ts_us: int = field(default_factory=now_us)
+
+
+def encode_fields(fields: tuple[str, ...] | list[str]) -> str:
+    return ",".join(sorted(fields))
+
+
+def encode_detail(detail: dict[str, Any]) -> str:
+    return json.dumps(detail, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def canonical_bytes(
+    *,
+    tenant_id: int,
+    seq: int,
+    ts_us: int,
+    actor: str,
+    role: str,
+    purpose: str,
+    action: str,
+    outcome: str,
+    subject: str | None,
+    fields: str,
+    detail: str,
+) -> bytes:
+    record = [
+        1,
+        tenant_id,
+        seq,
+        ts_us,
+        actor,
+        role,
+        purpose,
+        action,
+        outcome,
+        subject,
+        fields,
+        detail,
+    ]
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def signed_head_message(tenant_id: int, tree_size: int, root: bytes, ts_us: int) -> bytes:
+    """The text an Ed25519 checkpoint signature covers (a C2SP-style signed note body)."""
+    return (
+        f"pulsecrm-audit/v1\ntenant {tenant_id}\nsize {tree_size}\n"
+        f"root {root.hex()}\ntime {ts_us}\n"
+    ).encode()

@@ -1,0 +1,13 @@
+"""Import every capability's tables so ``Base.metadata`` holds the whole schema.
+
+Alembic, the catalog-coverage test and the kernel's vault look tables up in
+that metadata; a new capability adds its ``tables`` module here.
+"""
+
+from pulsecrm.crm import tables as crm_tables
+from pulsecrm.kernel import tables as kernel_tables
+from pulsecrm.store.base import Base
+
+metadata = Base.metadata
+
+__all__ = ["crm_tables", "kernel_tables", "metadata"]
