@@ -1,7 +1,103 @@
-"""Placeholder: the de-identification work fills this module in."""
+"""`pulsecrm deid run CONFIG INPUT OUTPUT` — de-identify a table file.
+
+Writes the released table, a report (HTML or Markdown) and a JSON summary
+next to the output; ``--json`` also prints the summary on stdout so scripts
+can pipe it. Progress goes to stderr. Exit codes: 0 released, 2 bad config or
+input (the message names the file, key and rule; no traceback), 3 the privacy
+models cannot be met on this data.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+
+from pulsecrm.deid.pipeline import RunFiles, run_files
+from pulsecrm.deid.report import write_report
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+EXIT_NO_SOLUTION = 3
+
+
+ErrorTypes = tuple[type[BaseException], ...]
+
+
+def _engine_error_types() -> tuple[ErrorTypes, ErrorTypes]:
+    """The engine's (config error, no-solution) types, or empty tuples if it is absent."""
+    try:
+        engine = importlib.import_module("pulsecrm.deid.engine")
+    except ImportError:
+        return (), ()
+    return (engine.DeidConfigError,), (engine.NoSolutionError,)
+
+
+def run(
+    config: Annotated[Path, typer.Argument(metavar="CONFIG", help="YAML config of the run.")],
+    input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="CSV or Parquet input.")],
+    output: Annotated[
+        Path, typer.Argument(metavar="OUTPUT", help="Where to write the de-identified table.")
+    ],
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="Output format (csv|parquet); default: by extension."),
+    ] = None,
+    input_format: Annotated[
+        str | None,
+        typer.Option("--input-format", help="Input format (csv|parquet); default: by extension."),
+    ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option("--report", help="Report file (.html or .md); default OUTPUT.report.html."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the JSON summary on stdout.")
+    ] = False,
+) -> None:
+    """De-identify INPUT according to CONFIG and write OUTPUT, a report and a summary."""
+    console = Console(stderr=True)
+    config_errors, no_solution = _engine_error_types()
+    bad_input: ErrorTypes = (ValueError, OSError, *config_errors)
+    report_path = report or output.with_name(output.name + ".report.html")
+    summary_path = output.with_name(output.name + ".summary.json")
+    try:
+        with console.status("de-identifying…") as spinner:
+
+            def status(message: str) -> None:
+                spinner.update(message)
+                console.log(message)
+
+            _, outcome = run_files(
+                RunFiles(config, input_path, output, input_format, fmt), status=status
+            )
+            status(f"writing report {report_path}")
+            write_report(report_path, outcome.summary, outcome.record, outcome.class_sizes)
+            summary_path.write_text(_to_json(outcome.summary), encoding="utf-8")
+    except no_solution as exc:
+        console.print(f"[bold red]no solution:[/] {exc}", highlight=False)
+        raise typer.Exit(EXIT_NO_SOLUTION) from None
+    except bad_input as exc:
+        console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    summary = outcome.summary
+    verdict = "[green]verified[/]" if summary["verified"] else "[bold red]NOT verified[/]"
+    console.print(
+        f"{verdict}: {summary['rows_in']} rows in, {summary['rows_out']} out, "
+        f"{summary['suppressed']} suppressed, k={summary['k']} → {output}"
+    )
+    if as_json:
+        typer.echo(_to_json(summary))
+
+
+def _to_json(summary: dict[str, Any]) -> str:
+    return json.dumps(summary, indent=2, ensure_ascii=False, default=str)
 
 
 def register(app: typer.Typer) -> None:
-    """Attach this module's commands to the ``deid`` sub-app."""
+    """Attach ``run`` to the ``deid`` sub-app."""
+    app.command("run")(run)
