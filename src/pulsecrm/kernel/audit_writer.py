@@ -39,6 +39,7 @@ class AuditWriter:
         self._queue: list[_Pending] = []
         self._cond = threading.Condition()
         self._closed = False
+        self.flushes = 0
         self._thread = threading.Thread(target=self._run, name="audit-group-commit", daemon=True)
         self._thread.start()
 
@@ -81,6 +82,7 @@ class AuditWriter:
         for pending in batch:
             by_tenant[pending.tenant_id].extend(pending.events)
         error: BaseException | None = None
+        self.flushes += 1
         try:
             with self._engine.begin() as conn:
                 for tenant_id in sorted(by_tenant):
