@@ -133,9 +133,7 @@ class Hierarchy:
             missing = list(dict.fromkeys(arr[idx < 0].tolist()))
             shown = ", ".join(repr(v) for v in missing[:_MAX_NAMED_MISSING])
             more = f" and {len(missing) - _MAX_NAMED_MISSING} more" if len(missing) > 10 else ""
-            raise HierarchyError(
-                f"hierarchy {self.name!r} has no entry for value(s) {shown}{more}"
-            )
+            raise HierarchyError(f"hierarchy {self.name!r} has no entry for value(s) {shown}{more}")
         return idx.astype(np.int64)
 
     def generalize(self, values: pd.Series | np.ndarray, level: int) -> np.ndarray:
@@ -158,7 +156,7 @@ class Hierarchy:
     @cached_property
     def level_labels(self) -> list[np.ndarray]:
         """Per level, the label of each code from :attr:`level_codes`."""
-        return [pd.factorize(self._table[:, lvl])[1].to_numpy() for lvl in range(self.levels)]
+        return [np.asarray(pd.factorize(self._table[:, lvl])[1]) for lvl in range(self.levels)]
 
     def label(self, level: int, code: int) -> str:
         """The generalised string that ``code`` stands for at ``level``."""

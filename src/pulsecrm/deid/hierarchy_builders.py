@@ -16,6 +16,7 @@ codes, so historical records still resolve.  ``cpca`` was not usable (it needs
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -49,7 +50,7 @@ def interval_hierarchy(
     """
     if not widths:
         raise HierarchyError(f"interval hierarchy {name!r} needs at least one width")
-    for w_prev, w in zip(widths, widths[1:], strict=False):
+    for w_prev, w in itertools.pairwise(widths):
         if w % w_prev:
             raise HierarchyError(
                 f"interval hierarchy {name!r}: width {w} is not a multiple of {w_prev}"

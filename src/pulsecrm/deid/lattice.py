@@ -65,7 +65,7 @@ class NoSolutionError(RuntimeError):
 
 def max_suppressed_rows(suppression_limit: float, n_rows: int) -> int:
     """Rows that may be suppressed: ``floor(limit × n)``, as ARX computes it."""
-    return int(math.floor(suppression_limit * n_rows + 1e-9))
+    return math.floor(suppression_limit * n_rows + 1e-9)
 
 
 @dataclass(frozen=True)

@@ -259,7 +259,11 @@ def equal_distance_emd(view: ClassView, attribute: str) -> np.ndarray:
 
 
 class EqualDistanceTCloseness(_SensitiveModel):
-    """Each class's sensitive distribution is within EMD ``t`` of the global one (equal distance)."""
+    """Each class's sensitive distribution is within EMD ``t`` of the global one.
+
+    Ground distance: every pair of distinct values is at distance 1, so the EMD is
+    the total variation distance.
+    """
 
     name = "equal-distance-t-closeness"
 
