@@ -17,9 +17,6 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from pulsecrm.deid.pipeline import RunFiles, run_files
-from pulsecrm.deid.report import write_report
-
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 EXIT_NO_SOLUTION = 3
@@ -60,6 +57,10 @@ def run(
     ] = False,
 ) -> None:
     """De-identify INPUT according to CONFIG and write OUTPUT, a report and a summary."""
+    # Imported here so `pulsecrm --help` and other commands don't pay for pandas/OpenDP.
+    from pulsecrm.deid.pipeline import RunFiles, run_files
+    from pulsecrm.deid.report import write_report
+
     console = Console(stderr=True)
     config_errors, no_solution = _engine_error_types()
     bad_input: ErrorTypes = (ValueError, OSError, *config_errors)
@@ -70,7 +71,7 @@ def run(
 
             def status(message: str) -> None:
                 spinner.update(message)
-                console.log(message)
+                console.print(f"[dim]•[/] {message}", highlight=False)
 
             _, outcome = run_files(
                 RunFiles(config, input_path, output, input_format, fmt), status=status

@@ -23,13 +23,12 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from pulsecrm.deid.config import AttributeRole, ConfigError, DeidConfig, load_config
-from pulsecrm.deid.dp import ACCOUNTING, DPAggregator, DPRelease, PrivacyBudget
 from pulsecrm.deid.operators import OperatorContext
 from pulsecrm.deid.profiles.process_record import (
     Approval,
@@ -40,6 +39,9 @@ from pulsecrm.deid.profiles.process_record import (
 from pulsecrm.deid.profiles.safe_harbor import find_identifier_patterns
 from pulsecrm.deid.run_plan import RunPlan, engine_input, plan_run
 from pulsecrm.deid.table_files import read_table, write_table
+
+if TYPE_CHECKING:  # OpenDP loads in ~0.5 s; runs without DP aggregates never import it
+    from pulsecrm.deid.dp import DPRelease, PrivacyBudget
 
 StatusCallback = Callable[[str], None]
 
@@ -205,7 +207,11 @@ def _anonymise(
         metric=privacy.metric,
         sensitive=plan.sensitive,
     )
-    result = engine.anonymize(released.reset_index(drop=True), spec, population=population)
+    try:
+        result = engine.anonymize(released.reset_index(drop=True), spec, population=population)
+    except engine.DeidConfigError as exc:
+        # The engine's own pre-search checks (e.g. fewer distinct values than l).
+        raise ConfigError(str(exc), file=plan.config.source, key_path="privacy") from None
     suppressed = np.asarray(result.suppressed, dtype=bool)
     data = result.data
     if len(data) == len(released) and len(suppressed) == len(data):
@@ -249,6 +255,8 @@ def _dp_aggregates(
     if dp_spec is None:
         return None, []
     status(f"computing {len(dp_spec.queries)} DP aggregate(s), epsilon={dp_spec.epsilon:g}")
+    from pulsecrm.deid.dp import DPAggregator, PrivacyBudget
+
     budget = PrivacyBudget(dp_spec.epsilon)
     aggregator = DPAggregator(frame, budget)
     for query, epsilon in zip(dp_spec.queries, dp_spec.epsilons(), strict=True):
@@ -265,6 +273,8 @@ def _dp_aggregates(
 def _dp_summary(budget: PrivacyBudget | None, releases: list[DPRelease]) -> dict[str, Any] | None:
     if budget is None:
         return None
+    from pulsecrm.deid.dp import ACCOUNTING
+
     return {
         "accounting": ACCOUNTING,
         "epsilon_budget": budget.epsilon,

@@ -40,6 +40,10 @@ _ENV = Environment(
 
 def class_size_chart(sizes: np.ndarray, *, k: int | None = None) -> bytes:
     """PNG histogram of equivalence-class sizes, with the required k marked."""
+    import matplotlib  # imported on use: it costs ~1 s and only reports need it
+
+    matplotlib.use("Agg")  # no display on servers and in tests
+
     fig, ax = plt.subplots(figsize=(7, 3.2), dpi=100)
     try:
         if len(sizes):
