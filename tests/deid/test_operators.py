@@ -41,9 +41,17 @@ def run(
 
 def test_registry_lists_every_builtin_operator() -> None:
     assert {
-        "redact", "mask", "pseudonym", "date_shift", "generalize", "top_code",
-        "bottom_code", "suppress", "date_truncate", "zip3",
-    } <= set(operator_names())  # fmt: skip
+        "redact",
+        "mask",
+        "pseudonym",
+        "date_shift",
+        "generalize",
+        "top_code",
+        "bottom_code",
+        "suppress",
+        "date_truncate",
+        "zip3",
+    } <= set(operator_names())
 
 
 def test_adding_an_operator_is_registering_one_class() -> None:
@@ -122,8 +130,9 @@ def test_date_shift_preserves_intervals_within_a_person_and_is_deterministic() -
     assert shift[0] == shift[1] and shift[2] == shift[3]  # one offset per person
     assert (after[1] - after[0]).days == 30 and (after[3] - after[2]).days == 60
     assert ((shift.abs() >= 1) & (shift.abs() <= 30)).all()
-    other = run("date_shift", frame["visit"], key=KEY_B, frame=frame, person_column="person",
-                max_days=30)  # fmt: skip
+    other = run(
+        "date_shift", frame["visit"], key=KEY_B, frame=frame, person_column="person", max_days=30
+    )
     assert other.values is not None and other.values.tolist() != out.values.tolist()
 
 
