@@ -1,0 +1,149 @@
+"""ADDRESS: Chinese postal addresses and English street addresses.
+
+Why a component chain instead of a gazetteer: a Chinese address is a sequence
+of named units, each ending in a suffix that says what it is — 省, 市, 区/县,
+镇/乡, 路/街/大道/巷/弄, 号, 栋/幢/座, 单元, 室 — and real addresses skip levels
+freely (朝阳区建国路88号SOHO现代城B座1205室). No place-name list covers every
+road or estate, but the suffixes are closed-class. So the recogniser splits the
+note into punctuation-free runs, trims everything up to a cue (住址, 家住, 寄到…),
+reads consecutive components, and reports the chain only when it carries real
+address evidence: a road with a house number, a numbered building/room, or two
+administrative levels. Hospital names (杭州市第一人民医院) end in no such chain.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pulsecrm.deid.text.findings import ADDRESS, Finding
+
+_RUN = re.compile(r"[\u4e00-\u9fffA-Za-z0-9#\-]{3,}")
+_HAS_SUFFIX = re.compile(r"[省市区县镇乡村路街巷弄号栋幢座元室楼]")
+_ADMIN_SUFFIXES = ("特别行政区", "自治区", "自治州", "省", "市", "地区", "盟", "区", "县", "旗", "街道", "镇", "乡", "村")
+_ROAD_SUFFIXES = ("大道", "大街", "路", "街", "巷", "弄", "胡同")
+_COMPONENT = re.compile(
+    r"[\u4e00-\u9fffA-Za-z0-9\-]{0,9}?"
+    r"(?P<suffix>特别行政区|自治区|自治州|省|市|地区|盟|区|县|旗|街道|镇|乡|村|组|大道|大街|路|街|巷|弄|胡同"
+    r"|号院|号楼|号|栋|幢|座|单元|层|楼|室|户|小区|花园|苑|公寓|大厦|广场|园区|园|城|家园|中心)"
+)
+_NUMBERED = re.compile(r"[0-9A-Za-z一二三四五六七八九十]+(?:号院|号楼|号|栋|幢|座|单元|层|楼|室|户|弄|组)$")
+_HOUSE_NUMBER = re.compile(r"^[0-9\-]+(?:号|弄)")
+_CUES = (
+    "家庭住址",
+    "户籍地址",
+    "现住址",
+    "住址",
+    "地址",
+    "家住",
+    "住在",
+    "现住",
+    "居住",
+    "寄到",
+    "寄至",
+    "寄往",
+    "送到",
+    "送至",
+    "位于",
+    "来自",
+    "住",
+    "在",
+    "到",
+    "于",
+)
+_INSTITUTION_FOLLOWERS = ("医院", "人民", "中医", "卫生", "疾控", "妇幼", "第", "政府", "公安", "法院", "口腔", "医")
+_STREET_SUFFIXES = (
+    "Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|Way|Terrace"
+    "|Highway|Hwy|Parkway|Pkwy|Square|Sq|Circle|Cir|Trail|Alley|Bridge|Brook|Burg|Bypass|Camp"
+    "|Canyon|Cape|Causeway|Center|Cliffs?|Club|Common|Corners?|Course|Courts|Coves?|Creek"
+    "|Crescent|Crest|Crossing|Crossroad|Curve|Dale|Dam|Divide|Drives|Estates?|Expressway"
+    "|Extensions?|Falls?|Ferry|Fields?|Flats?|Fords?|Forest|Forges?|Forks?|Fort|Freeway"
+    "|Gardens?|Gateway|Glens?|Greens?|Groves?|Harbors?|Haven|Heights|Hills?|Hollow|Inlet"
+    "|Islands?|Isle|Junctions?|Keys?|Knolls?|Lakes?|Land|Landing|Lights?|Loaf|Locks?|Lodge"
+    "|Loop|Mall|Manors?|Meadows?|Mews|Mills?|Mission|Motorway|Mount|Mountains?|Neck|Orchard"
+    "|Oval|Overpass|Parks?|Parkways|Pass|Passage|Path|Pike|Pines?|Plains?|Plaza|Points?"
+    "|Ports?|Prairie|Radial|Ramp|Ranch|Rapids?|Rest|Ridges?|River|Roads|Route|Row|Rue|Run"
+    "|Shoals?|Shores?|Skyway|Springs?|Spurs?|Squares|Station|Stravenue|Streams?|Streets"
+    "|Summit|Throughway|Trace|Track|Trafficway|Tunnel|Turnpike|Underpass|Unions?|Valleys?"
+    "|Via|Viaducts?|Views?|Villages?|Ville|Vista|Walks?|Wall|Ways|Wells?"
+)
+_DIGIT_SPACE_CAPITAL = re.compile(r"\d [A-Z]")
+_ENGLISH_ADDRESS = re.compile(
+    r"(?<![0-9A-Za-z])\d{1,6} (?:[A-Z][A-Za-z'.\-]* ){1,3}(?:" + _STREET_SUFFIXES + r")\b\.?"
+    r"(?: (?:Apt\.?|Suite|Unit|#) ?[0-9A-Za-z\-]+)?"
+    r"(?:, (?!(?:Apt|Suite|Unit)\b)[A-Z][A-Za-z.'\-]*(?: [A-Z][A-Za-z.'\-]*){0,3})?"
+    r"(?:, [A-Z]{2} \d{5}(?:-\d{4})?)?"
+)
+
+
+class AddressRecogniser:
+    """Chinese component-chain addresses and English street addresses."""
+
+    name = "addresses"
+    types = frozenset({ADDRESS})
+
+    def find(self, text: str) -> list[Finding]:
+        """Scan ``text`` (width-folded) for addresses."""
+        findings: list[Finding] = []
+        for run in _RUN.finditer(text):
+            value = run.group()
+            if _HAS_SUFFIX.search(value) is None:
+                continue
+            found = _chinese_address_in_run(text, value, run.start())
+            if found is not None:
+                findings.append(found)
+        if _DIGIT_SPACE_CAPITAL.search(text):
+            findings.extend(
+                Finding(m.start(), m.end(), ADDRESS, 0.8) for m in _ENGLISH_ADDRESS.finditer(text)
+            )
+        return findings
+
+
+def _chinese_address_in_run(text: str, run: str, offset: int) -> Finding | None:
+    first_suffix = _HAS_SUFFIX.search(run)
+    if first_suffix is None:
+        return None
+    start, cued = _trim_cue(run, first_suffix.start())
+    position = start
+    components: list[tuple[str, str]] = []
+    while position < len(run):
+        match = _COMPONENT.match(run, position)
+        if match is None:
+            break
+        components.append((match.group(), match.group("suffix")))
+        position = match.end()
+    if len(components) < 2:
+        return None
+    score = _evidence_score(components, cued)
+    if score == 0.0:
+        return None
+    end = offset + position
+    if text.startswith(_INSTITUTION_FOLLOWERS, end) and not _has_house_number(components):
+        return None
+    return Finding(offset + start, end, ADDRESS, score)
+
+
+def _trim_cue(run: str, first_suffix: int) -> tuple[int, bool]:
+    """Start after the right-most cue word that ends before the first suffix."""
+    best = 0
+    for cue in _CUES:
+        index = run.rfind(cue, 0, first_suffix)
+        if index >= 0 and index + len(cue) < first_suffix + 1:
+            best = max(best, index + len(cue))
+    return best, best > 0
+
+
+def _has_house_number(components: list[tuple[str, str]]) -> bool:
+    return any(_HOUSE_NUMBER.match(part) for part, _ in components)
+
+
+def _evidence_score(components: list[tuple[str, str]], cued: bool) -> float:
+    admin_levels = sum(1 for _, suffix in components if suffix in _ADMIN_SUFFIXES)
+    has_road = any(suffix in _ROAD_SUFFIXES for _, suffix in components)
+    numbered = sum(1 for part, _ in components if _NUMBERED.search(part))
+    if has_road and _has_house_number(components):
+        return 0.9
+    if numbered and (admin_levels or has_road or numbered >= 2):
+        return 0.85
+    if admin_levels >= 2 or (has_road and admin_levels):
+        return 0.8 if cued else 0.6
+    return 0.0

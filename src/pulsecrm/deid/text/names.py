@@ -1,0 +1,203 @@
+"""PERSON: Chinese and English personal names.
+
+Why anchors rather than a model: a name is a surname plus one or two given
+characters, but so is half the language (高度, 金额, 黄金周). Clinic notes,
+though, almost always anchor a name — by a title (王女士, 张伟医生), by a label
+(姓名：, 联系人, 接诊医生), by a role or relation cue (患者, 客户, 其母亲), or by
+the verb that follows it at the start of a clause (李娜来电咨询). The recogniser
+accepts a surname candidate only with such an anchor, decides between one and
+two given characters with a stop-character set and a common-word list, and,
+for the weaker cues, rejects candidates that are ordinary words (患者高度近视).
+
+jieba's POS tagger is available as an opt-in second opinion for the weak
+candidates (``confirm_with_jieba=True``); it is off by default because it
+costs far more than the whole pattern pass.
+
+English names: a title (Mr/Mrs/Ms/Dr) or a label (Name:, Patient) followed by
+capitalised tokens, or a known first name (Faker's en_US list) followed by a
+capitalised surname.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pulsecrm.deid.text.findings import PERSON, Finding
+from pulsecrm.deid.text.name_lexicon import (
+    COMPOUND_SURNAMES,
+    ENGLISH_FIRST_NAMES,
+    ENGLISH_TITLES,
+    GIVEN_NAME_STOPS,
+    RIGHT_CUES,
+    SINGLE_SURNAMES,
+    STRONG_CUES,
+    TITLES,
+    WEAK_CUES,
+    common_words,
+    is_function_word,
+)
+
+_CJK = "\u4e00-\u9fff"
+_SURNAME = "(?P<sur>" + "|".join(COMPOUND_SURNAMES) + "|[" + SINGLE_SURNAMES + "])"
+
+
+def _alternation(words: tuple[str, ...]) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+_TITLED = re.compile(_SURNAME + f"(?P<given>[{_CJK}]{{0,2}}?)(?={_alternation(TITLES)})")
+_CUED = re.compile(
+    f"(?P<cue>{_alternation(STRONG_CUES + WEAK_CUES + ('护士长',))})[: ]{{0,2}}"
+    + _SURNAME
+    + f"(?=[{_CJK}])"
+)
+_CLAUSE = re.compile(
+    r"(?:^|(?<=[,.;:!?。、\s(]))"
+    + _SURNAME
+    + f"(?P<given>[{_CJK}]{{1,2}}?)(?={_alternation(RIGHT_CUES)})"
+)
+_CJK_CHAR = re.compile(f"[{_CJK}]")
+_UPPER_THEN_LOWER = re.compile("[A-Z][a-z]")
+_STRONG = frozenset(STRONG_CUES) | {"护士长"}
+_DELIMITERS = frozenset(",.;:!?。、()\n\t \"'")
+
+_EN_TITLED = re.compile(
+    r"(?<![A-Za-z])(?:" + "|".join(ENGLISH_TITLES) + r")\.? "
+    r"(?P<name>[A-Z][a-zA-Z'\-]+(?: [A-Z][a-zA-Z'\-]+){0,2})"
+)
+_EN_CUED = re.compile(
+    r"(?<![A-Za-z])(?i:name|patient|recipient|contact|spoke with|referral from|requested by"
+    r"|seen by|saw|for)[: ]{1,3}(?P<name>[A-Z][a-z'\-]+(?: [A-Z][a-z'\-]+){1,2})"
+)
+_EN_PAIR = re.compile(r"(?<![A-Za-z])(?P<first>[A-Z][a-z]+) (?P<last>[A-Z][a-z'\-]+)(?![A-Za-z])")
+_EN_NOT_A_SURNAME = frozenset(
+    {"Street", "Road", "Avenue", "Hospital", "Clinic", "Suite", "Apt", "Drive", "Lane", "Park"}
+)
+
+
+class NameRecogniser:
+    """Chinese and English personal names (see module docstring)."""
+
+    name = "names"
+    types = frozenset({PERSON})
+
+    def __init__(self, *, confirm_with_jieba: bool = False) -> None:
+        self._confirm_with_jieba = confirm_with_jieba
+
+    def find(self, text: str) -> list[Finding]:
+        """Scan ``text`` (width-folded) for personal names."""
+        findings: list[Finding] = []
+        if _CJK_CHAR.search(text):
+            findings.extend(self._titled(text))
+            findings.extend(self._cued(text))
+            findings.extend(self._clause(text))
+        if _UPPER_THEN_LOWER.search(text):
+            findings.extend(_english_names(text))
+        return findings
+
+    # ---- Chinese -----------------------------------------------------------------
+    @staticmethod
+    def _titled(text: str) -> list[Finding]:
+        found: list[Finding] = []
+        for match in _TITLED.finditer(text):
+            start, end = match.span()
+            given = match.group("given")
+            if any(c in GIVEN_NAME_STOPS for c in given):
+                continue
+            surname = match.group("sur")
+            if not given and start > 0 and text[start - 1] + surname in common_words():
+                continue  # 主任医生, 值班医生: the "surname" ends another word
+            found.append(Finding(start, end, PERSON, 0.85 if given else 0.7))
+        return found
+
+    def _cued(self, text: str) -> list[Finding]:
+        found: list[Finding] = []
+        position = 0
+        while True:
+            match = _CUED.search(text, position)
+            if match is None:
+                return found
+            start = match.start("sur")
+            given_at = match.end("sur")
+            given_length = _given_name_length(text, given_at)
+            end = given_at + given_length
+            strong = match.group("cue") in _STRONG
+            accepted = given_length > 0 and (
+                strong or self._plausible_weak_name(text, start, end, match.group("sur"))
+            )
+            if accepted:
+                found.append(Finding(start, end, PERSON, 0.85 if strong else 0.7))
+                position = end
+            else:
+                position = start  # the surname may itself begin the next cue (其母亲李利)
+                if position <= match.start():
+                    position = match.start() + 1
+
+    def _clause(self, text: str) -> list[Finding]:
+        found: list[Finding] = []
+        for match in _CLAUSE.finditer(text):
+            start, end = match.span()
+            if any(c in GIVEN_NAME_STOPS for c in match.group("given")):
+                continue
+            if self._plausible_weak_name(text, start, end, match.group("sur")):
+                found.append(Finding(start, end, PERSON, 0.65))
+        return found
+
+    def _plausible_weak_name(self, text: str, start: int, end: int, surname: str) -> bool:
+        """Reject 高度/张口-style words unless the candidate stands alone."""
+        if len(surname) == 1 and end - start >= 2:
+            head = text[start : start + 2]
+            ends_clause = end >= len(text) or text[end] in _DELIMITERS
+            if head in common_words() and not ends_clause:
+                return False
+        if self._confirm_with_jieba:
+            return _jieba_says_person(text, start, end)
+        return True
+
+
+def _given_name_length(text: str, position: int) -> int:
+    """One or two given-name characters after a surname at ``position``."""
+    chars: list[str] = []
+    for index in range(position, min(position + 2, len(text))):
+        char = text[index]
+        if not ("\u4e00" <= char <= "\u9fff") or char in GIVEN_NAME_STOPS:
+            break
+        chars.append(char)
+    if len(chars) == 2:
+        following = text[position + 2] if position + 2 < len(text) else ""
+        if text.startswith(TITLES, position + 1):
+            return 1
+        if following and chars[1] + following in common_words():
+            return 1
+        if is_function_word(chars[0] + chars[1]):
+            return 1
+    return len(chars)
+
+
+def _jieba_says_person(text: str, start: int, end: int) -> bool:
+    """Ask jieba whether the candidate is segmented as a person name (``nr``)."""
+    import jieba.posseg
+
+    window_start = max(0, start - 4)
+    offset = window_start
+    for token in jieba.posseg.lcut(text[window_start : end + 4]):
+        token_start, token_end = offset, offset + len(token.word)
+        offset = token_end
+        if token_start <= start < token_end:
+            return token.flag.startswith("nr")
+    return False
+
+
+# ---- English ---------------------------------------------------------------------
+def _english_names(text: str) -> list[Finding]:
+    found: list[Finding] = []
+    for match in _EN_TITLED.finditer(text):
+        found.append(Finding(match.start("name"), match.end("name"), PERSON, 0.85))
+    for match in _EN_CUED.finditer(text):
+        found.append(Finding(match.start("name"), match.end("name"), PERSON, 0.8))
+    for match in _EN_PAIR.finditer(text):
+        if match.group("first") in ENGLISH_FIRST_NAMES and match.group(
+            "last"
+        ) not in _EN_NOT_A_SURNAME:
+            found.append(Finding(match.start(), match.end(), PERSON, 0.75))
+    return found
