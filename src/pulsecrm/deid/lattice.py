@@ -301,3 +301,40 @@ class OptimalSearch:
                 "suppression limit, add hierarchy levels, or relax the model"
             )
         return SearchOutcome(best.levels, best_score, best, stats)
+
+
+@dataclass(frozen=True)
+class NodeReport:
+    """A single lattice node, evaluated: does it pass, and what does it cost?"""
+
+    levels: tuple[int, ...]
+    passes: bool
+    suppressed_rows: int
+    metrics: dict[str, float]
+
+
+def evaluate_node(
+    table: EncodedTable,
+    models: list[PrivacyModel],
+    levels: tuple[int, ...],
+    suppression_limit: float,
+) -> NodeReport:
+    """Evaluate one transformation exactly as the search would (for reports and tests)."""
+    if len(levels) != table.dimensions:
+        raise ValueError(f"node {levels} has {len(levels)} levels, expected {table.dimensions}")
+    for qi, level in zip(table.qis, levels, strict=True):
+        if not 0 <= level < qi.levels:
+            raise ValueError(f"level {level} is outside 0..{qi.levels - 1} for {qi.name!r}")
+    classes = ClassComputer(table, models).classes(tuple(levels))
+    summary = class_summary(table, classes)
+    entropy = entropy_table(table)
+    metrics = {
+        "loss": loss(summary, table.n_rows, domain_sizes(table)),
+        "discernibility": discernibility(summary, table.n_rows),
+        "aecs": aecs(summary),
+        "non_uniform_entropy": float(sum(entropy[d][lvl] for d, lvl in enumerate(levels))),
+        "classes": float(summary.released_classes),
+        "suppressed_rows": float(summary.suppressed_rows),
+    }
+    passes = summary.suppressed_rows <= max_suppressed_rows(suppression_limit, table.n_rows)
+    return NodeReport(tuple(levels), passes, summary.suppressed_rows, metrics)

@@ -77,7 +77,9 @@ def normalise_loss(raw: np.ndarray, n_rows: int, domain_sizes: np.ndarray) -> np
     with np.errstate(divide="ignore", invalid="ignore"):
         out = (raw - minimum) / (n_rows - minimum)
     out = np.where(domain_sizes > 1, out, 0.0)
-    return np.clip(out, 0.0, None)
+    # ARX rounds every per-attribute value to 10 decimals (Metric.round) so that
+    # floating-point noise never decides between two transformations.
+    return np.round(np.clip(out, 0.0, None), 10)
 
 
 def loss_per_attribute(summary: ClassSummary, n_rows: int, domain_sizes: np.ndarray) -> np.ndarray:
