@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from faker.providers.address.en_US import Provider as _FakerUsAddress
+
 from pulsecrm.deid.text.findings import ADDRESS, Finding
 
 _RUN = re.compile(r"[\u4e00-\u9fffA-Za-z0-9#\-]{3,}")
@@ -51,7 +53,7 @@ _CUES = (
     "于",
 )
 _INSTITUTION_FOLLOWERS = ("医院", "人民", "中医", "卫生", "疾控", "妇幼", "第", "政府", "公安", "法院", "口腔", "医")
-_STREET_SUFFIXES = (
+_STREET_SUFFIXES_ABBREVIATED = (
     "Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|Way|Terrace"
     "|Highway|Hwy|Parkway|Pkwy|Square|Sq|Circle|Cir|Trail|Alley|Bridge|Brook|Burg|Bypass|Camp"
     "|Canyon|Cape|Causeway|Center|Cliffs?|Club|Common|Corners?|Course|Courts|Coves?|Creek"
@@ -67,10 +69,13 @@ _STREET_SUFFIXES = (
     "|Via|Viaducts?|Views?|Villages?|Ville|Vista|Walks?|Wall|Ways|Wells?"
 )
 _DIGIT_SPACE_CAPITAL = re.compile(r"\d [A-Z]")
+_STREET_SUFFIXES = "|".join(
+    sorted(set(_FakerUsAddress.street_suffixes) | set(_STREET_SUFFIXES_ABBREVIATED.split("|")), key=len, reverse=True)
+)
 _ENGLISH_ADDRESS = re.compile(
     r"(?<![0-9A-Za-z])\d{1,6} (?:[A-Z][A-Za-z'.\-]* ){1,3}(?:" + _STREET_SUFFIXES + r")\b\.?"
     r"(?: (?:Apt\.?|Suite|Unit|#) ?[0-9A-Za-z\-]+)?"
-    r"(?:, (?!(?:Apt|Suite|Unit)\b)[A-Z][A-Za-z.'\-]*(?: [A-Z][A-Za-z.'\-]*){0,3})?"
+    r"(?:, (?!(?:Apt|Suite|Unit)\b)[A-Z][A-Za-z'\-]*(?: [A-Z][A-Za-z'\-]*){0,2})?"
     r"(?:, [A-Z]{2} \d{5}(?:-\d{4})?)?"
 )
 

@@ -49,10 +49,10 @@ class BankCardRecogniser:
             if not 13 <= len(digits) <= 19 or not luhn_ok(digits):
                 continue
             before = window_before(text, match.start(), 10)
-            if mentions_any(before, _CARD_CONTEXT):
-                score = 0.95
-            elif mentions_any(before, _NOT_A_CARD_CONTEXT):
+            if mentions_any(before, _NOT_A_CARD_CONTEXT):
                 score = 0.2
+            elif mentions_any(before, _CARD_CONTEXT):
+                score = 0.95
             elif _ISSUER_PREFIX.match(digits):
                 score = 0.75
             else:

@@ -64,7 +64,7 @@ GIVEN_NAME_STOPS: frozenset[str] = frozenset(
     "的了是在和与及或也都就将要会能被把让给对从自于向来去到出进入回说称诉述表示因为所以今昨"
     "已未还再又很太最更女男岁患者客户电话手机号码微信身份证住址地址先女医护主任老师陪同携代"
     "反馈要求预约复诊咨询诊治疗术后前牙齿眼脸鼻皮肤腹头胸腰腿手足口唇等说想做约看找请去"
-    "该本其个位名次年日元岁"
+    "该本其个位名次年日元岁持跟科室部院所"
 )
 
 #: clinical words starting with a surname character that a dictionary may miss
@@ -72,7 +72,7 @@ _CLINICAL_WORDS = (
     "张口", "高度", "全瓷", "水光", "冷光", "双眼", "金属", "黄金", "白瓷", "光子", "冷敷",
     "毛孔", "毛囊", "石膏", "钟点", "包扎", "方案", "常规", "明显", "连续", "余留", "谷丙",
     "黄褐", "白斑", "红肿", "龙胆", "管理", "关节", "于是", "伍用", "蒋法", "任何", "程度",
-    "时间", "安排", "牙疼", "费用", "康复", "温度", "平时", "甘油", "花费",
+    "时间", "安排", "牙疼", "费用", "康复", "温度", "平时", "甘油", "花费", "开方", "处方",
 )  # fmt: skip
 
 ENGLISH_FIRST_NAMES: frozenset[str] = frozenset(_EnglishPeople.first_names)
@@ -93,8 +93,17 @@ def common_words() -> dict[str, str]:
             word, tag = line.split()
             words[word] = tag
     for word in _CLINICAL_WORDS:
-        words.setdefault(word, "n")
+        words[word] = "n"  # overrides jieba's 张口/nr: in a clinic it is a symptom
     return words
+
+
+def is_ordinary_word(word: str) -> bool:
+    """True for common words that are not proper nouns in jieba's view (高度, 满意).
+
+    Person and place names (王平, 高阳, 建国) stay possible: parents name children so.
+    """
+    tag = common_words().get(word)
+    return tag is not None and not tag.startswith(("nr", "ns", "nz"))
 
 
 def is_function_word(word: str) -> bool:

@@ -21,6 +21,7 @@ capitalised surname.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from pulsecrm.deid.text.findings import PERSON, Finding
 from pulsecrm.deid.text.name_lexicon import (
@@ -35,6 +36,7 @@ from pulsecrm.deid.text.name_lexicon import (
     WEAK_CUES,
     common_words,
     is_function_word,
+    is_ordinary_word,
 )
 
 _CJK = "\u4e00-\u9fff"
@@ -59,6 +61,10 @@ _CLAUSE = re.compile(
 _CJK_CHAR = re.compile(f"[{_CJK}]")
 _UPPER_THEN_LOWER = re.compile("[A-Z][a-z]")
 _STRONG = frozenset(STRONG_CUES) | {"护士长"}
+_ALL_CUES = (*STRONG_CUES, *WEAK_CUES, "回访", "通知", "提醒", "致电", "联系", "告知", "请")
+_AFTER_LABEL = re.compile(
+    r"(?<=:) ?" + _SURNAME + f"(?P<given>[{_CJK}]{{1,2}}?)(?=[,(;])"
+)
 _DELIMITERS = frozenset(",.;:!?。、()\n\t \"'")
 
 _EN_TITLED = re.compile(
@@ -91,6 +97,7 @@ class NameRecogniser:
             findings.extend(self._titled(text))
             findings.extend(self._cued(text))
             findings.extend(self._clause(text))
+            findings.extend(self._after_label(text))
         if _UPPER_THEN_LOWER.search(text):
             findings.extend(_english_names(text))
         return findings
@@ -99,14 +106,19 @@ class NameRecogniser:
     @staticmethod
     def _titled(text: str) -> list[Finding]:
         found: list[Finding] = []
-        for match in _TITLED.finditer(text):
+        for match in _candidates(_TITLED, text):
             start, end = match.span()
             given = match.group("given")
             if any(c in GIVEN_NAME_STOPS for c in given):
                 continue
             surname = match.group("sur")
-            if not given and start > 0 and text[start - 1] + surname in common_words():
-                continue  # 主任医生, 值班医生: the "surname" ends another word
+            if (
+                not given
+                and start > 0
+                and is_ordinary_word(text[start - 1] + surname)
+                and not text.endswith(_ALL_CUES, 0, start)
+            ):
+                continue  # 主任医生, 值班医生, 开方医生: the "surname" ends another word
             found.append(Finding(start, end, PERSON, 0.85 if given else 0.7))
         return found
 
@@ -135,7 +147,7 @@ class NameRecogniser:
 
     def _clause(self, text: str) -> list[Finding]:
         found: list[Finding] = []
-        for match in _CLAUSE.finditer(text):
+        for match in _candidates(_CLAUSE, text):
             start, end = match.span()
             if any(c in GIVEN_NAME_STOPS for c in match.group("given")):
                 continue
@@ -143,16 +155,38 @@ class NameRecogniser:
                 found.append(Finding(start, end, PERSON, 0.65))
         return found
 
+    def _after_label(self, text: str) -> list[Finding]:
+        """到诊：王平，女… — a name alone between a heading colon and a comma."""
+        found: list[Finding] = []
+        for match in _candidates(_AFTER_LABEL, text):
+            start, end = match.start("sur"), match.end()
+            if self._plausible_weak_name(text, start, end, match.group("sur")):
+                found.append(Finding(start, end, PERSON, 0.7))
+        return found
+
     def _plausible_weak_name(self, text: str, start: int, end: int, surname: str) -> bool:
         """Reject 高度/张口-style words unless the candidate stands alone."""
-        if len(surname) == 1 and end - start >= 2:
-            head = text[start : start + 2]
-            ends_clause = end >= len(text) or text[end] in _DELIMITERS
-            if head in common_words() and not ends_clause:
-                return False
+        if len(surname) == 1 and end - start >= 2 and is_ordinary_word(text[start : start + 2]):
+            return False
         if self._confirm_with_jieba:
             return _jieba_says_person(text, start, end)
         return True
+
+
+def _candidates(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """Every match, overlapping ones included.
+
+    ``finditer`` resumes after a match, so a rejected 容科王 (医学美容科王医生)
+    would hide the real 王; restarting one character later keeps it. Accepted
+    overlaps are settled later by the scrubber's overlap resolution.
+    """
+    position = 0
+    while True:
+        match = pattern.search(text, position)
+        if match is None:
+            return
+        yield match
+        position = match.start() + 1
 
 
 def _given_name_length(text: str, position: int) -> int:
@@ -160,8 +194,10 @@ def _given_name_length(text: str, position: int) -> int:
     chars: list[str] = []
     for index in range(position, min(position + 2, len(text))):
         char = text[index]
-        if not ("\u4e00" <= char <= "\u9fff") or char in GIVEN_NAME_STOPS:
+        if not ("\u4e00" <= char <= "\u9fff"):
             break
+        if char in GIVEN_NAME_STOPS and not _ends_clause(text, index + 1):
+            break  # 王芳想做… ends at 芳; 钟想， keeps 想
         chars.append(char)
     if len(chars) == 2:
         following = text[position + 2] if position + 2 < len(text) else ""
@@ -172,6 +208,10 @@ def _given_name_length(text: str, position: int) -> int:
         if is_function_word(chars[0] + chars[1]):
             return 1
     return len(chars)
+
+
+def _ends_clause(text: str, position: int) -> bool:
+    return position >= len(text) or text[position] in _DELIMITERS
 
 
 def _jieba_says_person(text: str, start: int, end: int) -> bool:

@@ -13,7 +13,7 @@ import re
 from pulsecrm.deid.text.findings import EMAIL, IP, URL, Finding
 
 _EMAIL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
-_URL = re.compile(r"(?i:https?://|www\.)[^\s<>\"'，。；！？、）()\[\]{}]+")
+_URL = re.compile(r"(?i:https?://|www\.)[A-Za-z0-9\-._~:/?#@!$&*+=%]+")
 _URL_TRAILING_PUNCTUATION = ".,;:!?)'\""
 _IPV4 = re.compile(
     r"(?<![0-9.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![0-9]|\.\d)"

@@ -13,7 +13,7 @@ import re
 
 import phonenumbers
 
-from pulsecrm.deid.text.context import mentions_any, window_before
+from pulsecrm.deid.text.context import last_keyword_end, window_before
 from pulsecrm.deid.text.findings import PHONE, Finding
 
 _SEP = r"[ \-]?"
@@ -73,7 +73,7 @@ class PhoneRecogniser:
             else:
                 score = 0.65
             before = window_before(text, start, 8)
-            if mentions_any(before, _NOT_A_PHONE_CONTEXT) and not mentions_any(
+            if last_keyword_end(before, _NOT_A_PHONE_CONTEXT) > last_keyword_end(
                 before, _PHONE_CONTEXT
             ):
                 score = min(score, 0.3)

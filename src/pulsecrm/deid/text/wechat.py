@@ -19,6 +19,7 @@ _WECHAT = re.compile(
     r"(?P<sep>\s?[:]?\s?|\s)"
     r"(?P<value>[A-Za-z][A-Za-z0-9_\-]{5,19})(?![A-Za-z0-9_\-])"
 )
+_CHANNEL_WORDS = ("via ", "from ", "on ", "through ", "in ", "by ", "a ", "the ")
 _GATE_WORDS = ("微信", "vx", "wx", "wechat", "weixin", "v信")
 
 
@@ -37,10 +38,13 @@ class WeChatRecogniser:
         findings: list[Finding] = []
         for match in _WECHAT.finditer(text):
             value = match.group("value")
-            if match.group("en") and ":" not in match.group("sep") and "id" not in match.group(
-                "en"
-            ).lower():
-                if not any(c.isdigit() or c in "_-" for c in value):
-                    continue
+            if (
+                match.group("en")
+                and ":" not in match.group("sep")
+                and "id" not in match.group("en").lower()
+                and text[max(0, match.start() - 9) : match.start()].lower().endswith(_CHANNEL_WORDS)
+                and not any(c.isdigit() or c in "_-" for c in value)
+            ):
+                continue  # "via WeChat article": WeChat the channel, not an account
             findings.append(Finding(match.start("value"), match.end("value"), WECHAT_ID, 0.85))
         return findings
