@@ -21,14 +21,31 @@ from pulsecrm.deid.text.findings import ADDRESS, Finding
 
 _RUN = re.compile(r"[\u4e00-\u9fffA-Za-z0-9#\-]{3,}")
 _HAS_SUFFIX = re.compile(r"[省市区县镇乡村路街巷弄号栋幢座元室楼]")
-_ADMIN_SUFFIXES = ("特别行政区", "自治区", "自治州", "省", "市", "地区", "盟", "区", "县", "旗", "街道", "镇", "乡", "村")
+_ADMIN_SUFFIXES = (
+    "特别行政区",
+    "自治区",
+    "自治州",
+    "省",
+    "市",
+    "地区",
+    "盟",
+    "区",
+    "县",
+    "旗",
+    "街道",
+    "镇",
+    "乡",
+    "村",
+)
 _ROAD_SUFFIXES = ("大道", "大街", "路", "街", "巷", "弄", "胡同")
 _COMPONENT = re.compile(
     r"[\u4e00-\u9fffA-Za-z0-9\-]{0,9}?"
     r"(?P<suffix>特别行政区|自治区|自治州|省|市|地区|盟|区|县|旗|街道|镇|乡|村|组|大道|大街|路|街|巷|弄|胡同"
     r"|号院|号楼|号|栋|幢|座|单元|层|楼|室|户|小区|花园|苑|公寓|大厦|广场|园区|园|城|家园|中心)"
 )
-_NUMBERED = re.compile(r"[0-9A-Za-z一二三四五六七八九十]+(?:号院|号楼|号|栋|幢|座|单元|层|楼|室|户|弄|组)$")
+_NUMBERED = re.compile(
+    r"[0-9A-Za-z一二三四五六七八九十]+(?:号院|号楼|号|栋|幢|座|单元|层|楼|室|户|弄|组)$"
+)
 _HOUSE_NUMBER = re.compile(r"^[0-9\-]+(?:号|弄)")
 _CUES = (
     "家庭住址",
@@ -52,7 +69,20 @@ _CUES = (
     "到",
     "于",
 )
-_INSTITUTION_FOLLOWERS = ("医院", "人民", "中医", "卫生", "疾控", "妇幼", "第", "政府", "公安", "法院", "口腔", "医")
+_INSTITUTION_FOLLOWERS = (
+    "医院",
+    "人民",
+    "中医",
+    "卫生",
+    "疾控",
+    "妇幼",
+    "第",
+    "政府",
+    "公安",
+    "法院",
+    "口腔",
+    "医",
+)
 _STREET_SUFFIXES_ABBREVIATED = (
     "Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|Way|Terrace"
     "|Highway|Hwy|Parkway|Pkwy|Square|Sq|Circle|Cir|Trail|Alley|Bridge|Brook|Burg|Bypass|Camp"
@@ -70,7 +100,11 @@ _STREET_SUFFIXES_ABBREVIATED = (
 )
 _DIGIT_SPACE_CAPITAL = re.compile(r"\d [A-Z]")
 _STREET_SUFFIXES = "|".join(
-    sorted(set(_FakerUsAddress.street_suffixes) | set(_STREET_SUFFIXES_ABBREVIATED.split("|")), key=len, reverse=True)
+    sorted(
+        set(_FakerUsAddress.street_suffixes) | set(_STREET_SUFFIXES_ABBREVIATED.split("|")),
+        key=len,
+        reverse=True,
+    )
 )
 _ENGLISH_ADDRESS = re.compile(
     r"(?<![0-9A-Za-z])\d{1,6} (?:[A-Z][A-Za-z'.\-]* ){1,3}(?:" + _STREET_SUFFIXES + r")\b\.?"

@@ -78,41 +78,59 @@ class LabelledNote:
 
 ZH_TEMPLATES: tuple[str, ...] = (
     # 网电咨询记录
-    "【网电咨询记录】客户{PERSON}女士，电话{PHONE}，微信{WECHAT}，咨询{project}，报价{price}，意向{visit_date}到院面诊。",
-    "网电咨询：{SURNAME}先生通过{channel}留资，手机{PHONE}，想了解{project}，预算{price}左右，已加微信，约{visit_date}面诊。",
+    "【网电咨询记录】客户{PERSON}女士，电话{PHONE}，微信{WECHAT}"
+    "，咨询{project}，报价{price}，意向{visit_date}到院面诊。",
+    "网电咨询：{SURNAME}先生通过{channel}留资，手机{PHONE}，想了解"
+    "{project}，预算{price}左右，已加微信，约{visit_date}面诊。",
     "客户{PERSON}来电咨询{project}，问是否能分期，告知首付{price}，来电号码{PHONE}，已登记。",
-    "{channel}留资：{SURNAME}女士 {PHONE}，咨询{project}，顾问{PERSON}跟进，客户说{weekday}下午有空。",
-    "咨询记录\n姓名：{PERSON}\n性别：{gender}\n年龄：{age}岁\n电话：{PHONE}\n微信号：{WECHAT}\n咨询项目：{project}\n备注：{remark}",
+    "{channel}留资：{SURNAME}女士 {PHONE}，咨询"
+    "{project}，顾问{PERSON}跟进，客户说{weekday}下午有空。",
+    "咨询记录\n姓名：{PERSON}\n性别：{gender}\n年龄：{age}岁\n电话："
+    "{PHONE}\n微信号：{WECHAT}\n咨询项目：{project}\n备注：{remark}",
     "客户VX：{WECHAT}，称朋友在我院做过{project}效果不错，想约{visit_date}过来看看，电话暂未留。",
     "网电：客户微信同手机号{PHONE}，咨询{project}价格，已发{price}套餐链接，{PERSON}负责跟进。",
     # 回访记录
-    "回访记录：{visit_date}电话回访{SURNAME}先生（{PHONE}），术后第{count}天，{recovery}，嘱{advice}。",
-    "术后回访：{SURNAME}女士反馈{tooth}号牙冠有轻微松动，已预约{visit_date}复诊，接诊医生{PERSON}。",
-    "{visit_date}回访患者{PERSON}，{recovery}，患者表示满意，下次复查时间{visit_date}。回访人：{PERSON}",
+    "回访记录：{visit_date}电话回访{SURNAME}先生（{PHONE}"
+    "），术后第{count}天，{recovery}，嘱{advice}。",
+    "术后回访：{SURNAME}女士反馈{tooth}号牙冠有轻微松"
+    "动，已预约{visit_date}复诊，接诊医生{PERSON}。",
+    "{visit_date}回访患者{PERSON}，{recovery}，患"
+    "者表示满意，下次复查时间{visit_date}。回访人：{PERSON}",
     "回访未接通，号码{PHONE}，改发短信提醒{visit_date}复查。",
     "三次回访：患者{PERSON}，手机{PHONE}，第{count}疗程后{recovery}，建议继续{project}。",
     # 到诊登记
-    "到诊登记：姓名：{PERSON}；性别：{gender}；出生日期：{DOB}；身份证号：{ID}；手机：{PHONE}；门诊号：{MRN}；就诊科室：{dept}。",
+    "到诊登记：姓名：{PERSON}；性别：{gender}；出生日期：{DOB}；身"
+    "份证号：{ID}；手机：{PHONE}；门诊号：{MRN}；就诊科室：{dept}。",
     "到诊：{PERSON}，{gender}，{age}岁，身份证{ID}，住址{ADDRESS}，主诉：{complaint}。",
-    "患者{PERSON}，{gender}，{age}岁，身份证号{ID}，联系电话{PHONE}，住址{ADDRESS}。主诉：{complaint}。",
+    "患者{PERSON}，{gender}，{age}岁，身份证号{ID}，联"
+    "系电话{PHONE}，住址{ADDRESS}。主诉：{complaint}。",
     "初诊登记 病历号：{MRN} 患者：{PERSON} 生日：{DOB} 电话：{PHONE} 过敏史：{allergy}",
-    "{visit_date}到院，{PERSON}由其{relation}{PERSON}陪同，{dept}{SURNAME}医生接诊，诊断：{diagnosis}，建议{treatment}。",
+    "{visit_date}到院，{PERSON}由其{relation}{PERSON}陪同，"
+    "{dept}{SURNAME}医生接诊，诊断：{diagnosis}，建议{treatment}。",
     "患者于{visit_date}来院就诊，{hospital}{dept}，门诊号{MRN}，诊断{diagnosis}，处方：{drug}。",
     # 病历 / 医嘱
-    "主诉：{complaint}。现病史：患者{PERSON}自述{duration}前出现{symptom}，{history}。既往史：{allergy}。",
-    "患者高度近视{count}年，要求行{project}，术前检查已完成，身份证号码：{ID}，联系人{PERSON}，电话{PHONE}。",
+    "主诉：{complaint}。现病史：患者{PERSON}自述{duration}"
+    "前出现{symptom}，{history}。既往史：{allergy}。",
+    "患者高度近视{count}年，要求行{project}，术前检查已完"
+    "成，身份证号码：{ID}，联系人{PERSON}，电话{PHONE}。",
     "查体：张口受限，{tooth}叩痛（+），牙龈红肿。处理：{treatment}。医嘱：{drug}。医生：{PERSON}",
-    "住院号{MRN}，患者{PERSON}，入院日期{visit_date}，{dept}，{count}床。家属{PERSON}，电话{LANDLINE}。",
-    "出院小结：{PERSON}，住院号：{MRN}，{diagnosis}，住院{count}天，出院带药{drug}，{visit_date}门诊复查。",
+    "住院号{MRN}，患者{PERSON}，入院日期{visit_date}，"
+    "{dept}，{count}床。家属{PERSON}，电话{LANDLINE}。",
+    "出院小结：{PERSON}，住院号：{MRN}，{diagnosis}，住"
+    "院{count}天，出院带药{drug}，{visit_date}门诊复查。",
     "处方：{drug}；{drug}。开方医生：{PERSON}，审核药师：{PERSON}。费用{price}。",
     # 问卷
-    "问卷编号{order_no}。1. 您的姓名：{PERSON} 2. 手机号码：{PHONE} 3. 电子邮箱：{EMAIL} 4. 过敏史：{allergy} 5. 了解渠道：{channel}",
-    "满意度问卷：姓名 {PERSON}；联系电话 {PHONE}；就诊日期 {visit_date}；满意度 {count}分；意见：{remark}",
-    "术前问卷：出生日期：{DOB}，身高{height}cm，体重{weight}kg，是否吸烟：否，紧急联系人：{PERSON}（{relation}），{PHONE}。",
+    "问卷编号{order_no}。1. 您的姓名：{PERSON} 2. 手机号码：{PHONE} 3"
+    ". 电子邮箱：{EMAIL} 4. 过敏史：{allergy} 5. 了解渠道：{channel}",
+    "满意度问卷：姓名 {PERSON}；联系电话 {PHONE}；就诊日期 "
+    "{visit_date}；满意度 {count}分；意见：{remark}",
+    "术前问卷：出生日期：{DOB}，身高{height}cm，体重{weight}kg，"
+    "是否吸烟：否，紧急联系人：{PERSON}（{relation}），{PHONE}。",
     "健康问卷 — 邮箱：{EMAIL}；微信：{WECHAT}；是否有高血压：无；是否服用抗凝药：{drug}。",
     # 财务 / 订单
     "退款申请：订单号{order_no}，金额{price}，退款账户{BANK}（{bank_name}），开户人{PERSON}。",
-    "收费记录：{project}，原价{price}，折后{price}，订单{order_no}，客户{SURNAME}女士刷卡支付，卡号{BANK}。",
+    "收费记录：{project}，原价{price}，折后{price}，订单"
+    "{order_no}，客户{SURNAME}女士刷卡支付，卡号{BANK}。",
     "分期付款：客户{PERSON}，身份证{ID}，银行卡{BANK}，分{count}期，每期{price}。",
     "储值卡充值{price}，赠送{project}一次，会员卡号{order_no}，手机尾号{digits4}。",
     # 证件
@@ -131,14 +149,16 @@ ZH_TEMPLATES: tuple[str, ...] = (
     "小程序预约日志：用户IP {IP}，来源{URL}，预约{visit_date} {time}。",
     "客户发邮件到{EMAIL}询问{project}报价，已回复，附件为{price}套餐说明。",
     # 投诉 / 转介绍 / 陪同
-    "投诉记录：客户{PERSON}于{visit_date}来电（{LANDLINE}）投诉{project}效果不满意，要求退款{price}。处理人：{PERSON}。",
+    "投诉记录：客户{PERSON}于{visit_date}来电（{LANDLINE}）"
+    "投诉{project}效果不满意，要求退款{price}。处理人：{PERSON}。",
     "转介绍：老客户{PERSON}推荐朋友{PERSON}，电话{PHONE}，赠送{project}一次。",
     "今日{PERSON}携女儿到诊，女儿{age}岁，{complaint}，{dept}{SURNAME}主任会诊。",
     "{SURNAME}老师来电说{weekday}改约，新预约{visit_date} {time}，电话{PHONE}。",
     "患者{PERSON}今日复诊，{recovery}，下次{visit_date}。",
     # 纯负例（无 PII，检查误报）
     "黄金周活动：{project}立减{price}，活动时间{visit_date}至{visit_date}，限量{count}名。",
-    "科室通知：{hospital}{dept}{weekday}停诊，请前台告知已预约客户改期，订单号{order_no}等{count}单需重新排期。",
+    "科室通知：{hospital}{dept}{weekday}停诊，请前台告"
+    "知已预约客户改期，订单号{order_no}等{count}单需重新排期。",
     "白色念珠菌感染，予{drug}，{tooth}根管治疗第{count}次，王牌项目{project}本月{price}。",
     "金额合计{price}，其中{project}{price}，高度评价本次服务，方案已确认。",
     "{weekday}{hospital}专家{dept}门诊，挂号费{price}，预约电话见官网，批号{order_no}。",
@@ -147,26 +167,36 @@ ZH_TEMPLATES: tuple[str, ...] = (
     "患者信息核对：{PERSON}，身份证后四位{digits4}，手机{PHONE}，病历号{MRN}，核对无误。",
     "{PERSON}（{gender}，{age}岁）生日{DOB}，微信号{WECHAT}，邮箱{EMAIL}，想做{project}。",
     "联系人：{PERSON}，联系方式：{LANDLINE}，地址：{ADDRESS}",
-    "{relation}{PERSON}代为咨询，其{relation}{PERSON}出生于{DOB}，拟{visit_date}入院，电话{PHONE}。",
+    "{relation}{PERSON}代为咨询，其{relation}{PERSON}"
+    "出生于{DOB}，拟{visit_date}入院，电话{PHONE}。",
     "客户说身份证是{ID}，手机{PHONE}，要求开电子发票到{EMAIL}。",
 )
 
 EN_TEMPLATES: tuple[str, ...] = (
-    "Intake note: Patient {EN_PERSON}, DOB {EN_DOB}, phone {INTL_PHONE}, email {EMAIL}. Chief complaint: {en_complaint}.",
-    "Follow-up call with Mr {EN_SURNAME} on {en_visit_date}: {en_recovery}. Next review in {count} weeks.",
-    "Name: {EN_PERSON}\nDate of birth: {EN_DOB}\nAddress: {EN_ADDRESS}\nPhone: {INTL_PHONE}\nMRN: {MRN}",
-    "Dr. {EN_SURNAME} saw {EN_PERSON} today for {en_complaint}; prescribed {en_drug}. Visit no. {MRN}.",
+    "Intake note: Patient {EN_PERSON}, DOB {EN_DOB}, phone "
+    "{INTL_PHONE}, email {EMAIL}. Chief complaint: {en_complaint}.",
+    "Follow-up call with Mr {EN_SURNAME} on {en_visit_date}"
+    ": {en_recovery}. Next review in {count} weeks.",
+    "Name: {EN_PERSON}\nDate of birth: {EN_DOB}\nAddre"
+    "ss: {EN_ADDRESS}\nPhone: {INTL_PHONE}\nMRN: {MRN}",
+    "Dr. {EN_SURNAME} saw {EN_PERSON} today for "
+    "{en_complaint}; prescribed {en_drug}. Visit no. {MRN}.",
     "Ms {EN_PERSON} called from {INTL_PHONE} to reschedule her {en_project} to {en_visit_date}.",
-    "Questionnaire #{order_no}: name {EN_PERSON}; email {EMAIL}; WeChat {WECHAT}; allergies: {en_allergy}.",
+    "Questionnaire #{order_no}: name {EN_PERSON}; email"
+    " {EMAIL}; WeChat {WECHAT}; allergies: {en_allergy}.",
     "Patient was born on {EN_DOB} and lives at {EN_ADDRESS}. Contact {INTL_PHONE}.",
-    "{EN_PERSON} (passport {PASSPORT}) booked {en_project} for {en_visit_date}, deposit {en_price}.",
+    "{EN_PERSON} (passport {PASSPORT}) booked {en_project}"
+    " for {en_visit_date}, deposit {en_price}.",
     "Refund to card {BANK} requested by {EN_PERSON}, order {order_no}, amount {en_price}.",
     "Online booking from {URL} (IP {IP}); contact email {EMAIL}, phone {INTL_PHONE}.",
-    "Consultation summary: {en_complaint} for {count} months. Plan: {en_project}. Seen by Dr {EN_PERSON}.",
+    "Consultation summary: {en_complaint} for {count} m"
+    "onths. Plan: {en_project}. Seen by Dr {EN_PERSON}.",
     "Mrs {EN_SURNAME} reports {en_recovery} after tooth {tooth_en} extraction on {en_visit_date}.",
     "Emergency contact: {EN_PERSON} ({en_relation}), {INTL_PHONE}. Patient DOB: {EN_DOB}.",
-    "Visit date {en_visit_date}. Order {order_no}, invoice total {en_price}, {count} sessions remaining.",
-    "New lead via {en_channel}: {EN_PERSON}, {EMAIL}, interested in {en_project}. Budget {en_price}.",
+    "Visit date {en_visit_date}. Order {order_no}, inv"
+    "oice total {en_price}, {count} sessions remaining.",
+    "New lead via {en_channel}: {EN_PERSON}, {EMAIL}"
+    ", interested in {en_project}. Budget {en_price}.",
     "Shipping address for aftercare kit: {EN_ADDRESS}. Recipient {EN_PERSON}.",
     "Patient {EN_PERSON}, MRN {MRN}, admitted {en_visit_date} to {en_dept}; {en_drug} started.",
     "Chinese ID {ID} on file for {EN_PERSON}; mobile {PHONE}.",
@@ -207,26 +237,125 @@ PII_SLOT_TYPES: dict[str, str] = {
 # --------------------------------------------------------------------------------------
 
 _FULLWIDTH = str.maketrans("0123456789-+()", "０１２３４５６７８９－＋（）")
-_MOBILE_PREFIXES = (
-    "130 131 132 133 134 135 136 137 138 139 145 147 150 151 152 153 155 156 157 158 "
-    "159 166 170 171 173 175 176 177 178 180 181 182 183 184 185 186 187 188 189 191 "
-    "193 195 196 198 199"
-).split()
-_AREA_CODES = (
-    "010 020 021 022 023 024 025 027 028 029 0571 0574 0755 0756 0512 0510 0532 0531 "
-    "0731 0871 0898 0591 0592 0351 0371 0451 0431 0791"
-).split()
-_ID_REGIONS = (
-    "110105 110108 310104 310115 330106 330102 440305 440106 320102 510104 420106 "
-    "370202 350203 610113 120101 500103 210102 230103 430104 530102 999999 710000"
-).split()
+_MOBILE_PREFIXES = [
+    "130",
+    "131",
+    "132",
+    "133",
+    "134",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "145",
+    "147",
+    "150",
+    "151",
+    "152",
+    "153",
+    "155",
+    "156",
+    "157",
+    "158",
+    "159",
+    "166",
+    "170",
+    "171",
+    "173",
+    "175",
+    "176",
+    "177",
+    "178",
+    "180",
+    "181",
+    "182",
+    "183",
+    "184",
+    "185",
+    "186",
+    "187",
+    "188",
+    "189",
+    "191",
+    "193",
+    "195",
+    "196",
+    "198",
+    "199",
+]
+_AREA_CODES = [
+    "010",
+    "020",
+    "021",
+    "022",
+    "023",
+    "024",
+    "025",
+    "027",
+    "028",
+    "029",
+    "0571",
+    "0574",
+    "0755",
+    "0756",
+    "0512",
+    "0510",
+    "0532",
+    "0531",
+    "0731",
+    "0871",
+    "0898",
+    "0591",
+    "0592",
+    "0351",
+    "0371",
+    "0451",
+    "0431",
+    "0791",
+]
+_ID_REGIONS = [
+    "110105",
+    "110108",
+    "310104",
+    "310115",
+    "330106",
+    "330102",
+    "440305",
+    "440106",
+    "320102",
+    "510104",
+    "420106",
+    "370202",
+    "350203",
+    "610113",
+    "120101",
+    "500103",
+    "210102",
+    "230103",
+    "430104",
+    "530102",
+    "999999",
+    "710000",
+]
 # given-name characters that are NOT drawn from Faker's zh_CN list, so that names in
 # the corpus are not limited to the characters a Faker-trained recogniser would know
 _EXTRA_GIVEN_CHARS = (
     "子涵梓萱雨桐思远一诺浩然欣怡语嫣梦琪若曦天佑俊熙沐宸梓豪嘉怡紫涵诗琪可馨锦程"
     "振宇海峰晓东晓燕婉清佩玲淑芬志远国栋德华永福秀娥凤霞爱华春生秋菊玉洁宏伟"
 )
-_COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "皇甫", "慕容", "东方", "令狐", "夏侯", "公孙")
+_COMPOUND_SURNAMES = (
+    "欧阳",
+    "司马",
+    "诸葛",
+    "上官",
+    "皇甫",
+    "慕容",
+    "东方",
+    "令狐",
+    "夏侯",
+    "公孙",
+)
 _RARE_SURNAMES = ("仉", "禚", "亓官", "第五", "钭", "鄂")
 _EN_TITLES = ("Mr", "Mrs", "Ms", "Dr", "Mr.", "Mrs.", "Ms.", "Dr.")
 
@@ -333,33 +462,48 @@ class _Values:
 
     def intl_phone(self) -> str:
         forms = (
-            lambda: f"+1 {self.rng.randint(201, 989)}-{self.rng.randint(200, 999)}-"
-            f"{self.rng.randint(1000, 9999)}",
-            lambda: f"+1 ({self.rng.randint(201, 989)}) {self.rng.randint(200, 999)}-"
-            f"{self.rng.randint(1000, 9999)}",
+            lambda: (
+                f"+1 {self.rng.randint(201, 989)}-{self.rng.randint(200, 999)}-"
+                f"{self.rng.randint(1000, 9999)}"
+            ),
+            lambda: (
+                f"+1 ({self.rng.randint(201, 989)}) {self.rng.randint(200, 999)}-"
+                f"{self.rng.randint(1000, 9999)}"
+            ),
             lambda: f"+44 20 {self.rng.randint(7000, 8999)} {self.rng.randint(1000, 9999)}",
-            lambda: f"+852 {self.rng.choice('5679')}{self.rng.randint(100, 999)} "
-            f"{self.rng.randint(1000, 9999)}",
+            lambda: (
+                f"+852 {self.rng.choice('5679')}{self.rng.randint(100, 999)} "
+                f"{self.rng.randint(1000, 9999)}"
+            ),
             lambda: f"+61 2 {self.rng.randint(8000, 9999)} {self.rng.randint(1000, 9999)}",
-            lambda: f"+65 {self.rng.choice('689')}{self.rng.randint(100, 999)} "
-            f"{self.rng.randint(1000, 9999)}",
-            lambda: f"+1{self.rng.randint(201, 989)}{self.rng.randint(200, 999)}"
-            f"{self.rng.randint(1000, 9999)}",
-            lambda: f"({self.rng.randint(201, 989)}) {self.rng.randint(200, 999)}-"
-            f"{self.rng.randint(1000, 9999)}",
+            lambda: (
+                f"+65 {self.rng.choice('689')}{self.rng.randint(100, 999)} "
+                f"{self.rng.randint(1000, 9999)}"
+            ),
+            lambda: (
+                f"+1{self.rng.randint(201, 989)}{self.rng.randint(200, 999)}"
+                f"{self.rng.randint(1000, 9999)}"
+            ),
+            lambda: (
+                f"({self.rng.randint(201, 989)}) {self.rng.randint(200, 999)}-"
+                f"{self.rng.randint(1000, 9999)}"
+            ),
             lambda: self.mobile(),
         )
         return self.rng.choice(forms)()
 
     def hk_mobile(self) -> str:
-        return f"+852 {self.rng.choice('569')}{self.rng.randint(100, 999)} {self.rng.randint(1000, 9999)}"
+        first = f"{self.rng.choice('569')}{self.rng.randint(100, 999)}"
+        return f"+852 {first} {self.rng.randint(1000, 9999)}"
 
     # ---- identity documents ------------------------------------------------------
     def resident_id(self) -> str:
         birth = date(1940, 1, 1) + timedelta(days=self.rng.randint(0, 365 * 80))
         if self.rng.random() < 0.05:
-            body = self.rng.choice(_ID_REGIONS) + birth.strftime("%y%m%d") + (
-                f"{self.rng.randint(0, 999):03d}"
+            body = (
+                self.rng.choice(_ID_REGIONS)
+                + birth.strftime("%y%m%d")
+                + (f"{self.rng.randint(0, 999):03d}")
             )
             return body  # 15-digit first-generation ID
         first17 = (
@@ -377,8 +521,10 @@ class _Values:
         if kind < 0.5:
             return "E" + "".join(self.rng.choice(string.digits) for _ in range(8))
         if kind < 0.75:
-            return "E" + self.rng.choice("ABCDFGHJKLMNPQRSTUVWXYZ") + "".join(
-                self.rng.choice(string.digits) for _ in range(7)
+            return (
+                "E"
+                + self.rng.choice("ABCDFGHJKLMNPQRSTUVWXYZ")
+                + "".join(self.rng.choice(string.digits) for _ in range(7))
             )
         if kind < 0.9:
             return "G" + "".join(self.rng.choice(string.digits) for _ in range(8))
@@ -392,8 +538,10 @@ class _Values:
 
     def home_return(self) -> str:
         digits = "".join(self.rng.choice(string.digits) for _ in range(8))
-        return self.rng.choice("HM") + digits + (
-            "" if self.rng.random() < 0.7 else f"{self.rng.randint(0, 99):02d}"
+        return (
+            self.rng.choice("HM")
+            + digits
+            + ("" if self.rng.random() < 0.7 else f"{self.rng.randint(0, 99):02d}")
         )
 
     # ---- finance -----------------------------------------------------------------
@@ -537,10 +685,8 @@ class _Values:
         unit = f"{rng.randint(1, 6)}单元" if rng.random() < 0.5 else ""
         room = f"{rng.randint(1, 32)}{rng.randint(1, 9):02d}室"
         shape = rng.random()
-        if province.endswith("市"):
-            head = province + district
-        else:
-            head = province + city + district
+        # municipalities (北京市…) have no separate city level
+        head = province + district if province.endswith("市") else province + city + district
         if shape < 0.35:
             return head + road + number + estate + building + unit + room
         if shape < 0.55:
@@ -552,7 +698,9 @@ class _Values:
         if shape < 0.9:
             town = rng.choice(("城关", "新塘", "临平", "长安", "虎门")) + rng.choice(("镇", "乡"))
             village = self.zh.last_name() + rng.choice(("家村", "庄村", "湾村"))
-            return city + district + town + village + f"{rng.randint(1, 12)}组{rng.randint(1, 99)}号"
+            return (
+                city + district + town + village + f"{rng.randint(1, 12)}组{rng.randint(1, 99)}号"
+            )
         return road + number + estate + building + unit + room
 
     def en_address(self) -> str:
@@ -617,9 +765,23 @@ _ZH_FILLERS: dict[str, tuple[str, ...]] = {
     ),
     "symptom": ("冷热刺激痛", "夜间自发痛", "牙龈肿胀", "面部红斑", "皮肤瘙痒"),
     "duration": ("两周", "3天", "半年", "1月余", "十余年"),
-    "history": ("曾在外院行根管治疗", "否认高血压、糖尿病史", "有青霉素过敏史", "2019年行阑尾切除术"),
+    "history": (
+        "曾在外院行根管治疗",
+        "否认高血压、糖尿病史",
+        "有青霉素过敏史",
+        "2019年行阑尾切除术",
+    ),
     "allergy": ("无", "青霉素过敏", "否认药物过敏史", "对海鲜过敏", "头孢类过敏"),
-    "dept": ("口腔科", "皮肤科", "整形外科", "医学美容科", "眼科", "正畸科", "牙周科", "激光美容中心"),
+    "dept": (
+        "口腔科",
+        "皮肤科",
+        "整形外科",
+        "医学美容科",
+        "眼科",
+        "正畸科",
+        "牙周科",
+        "激光美容中心",
+    ),
     "hospital": (
         "浙江大学医学院附属第一医院",
         "北京协和医院",
@@ -683,7 +845,9 @@ def _filler(values: _Values, slot: str) -> str:
         amount = rng.choice((680, 1280, 3980, 12800, 26800, 39800, 158000, 99))
         return rng.choice((f"¥{amount}", f"{amount}元", f"￥{amount:,}", f"{amount}.00元"))
     if slot == "en_price":
-        return f"${rng.randint(80, 9000):,}" if rng.random() < 0.5 else f"¥{rng.randint(500, 40000)}"
+        return (
+            f"${rng.randint(80, 9000):,}" if rng.random() < 0.5 else f"¥{rng.randint(500, 40000)}"
+        )
     if slot == "order_no":
         return rng.choice(
             (

@@ -92,7 +92,10 @@ def _score_overlap(
             (
                 i
                 for i, p in enumerate(predicted)
-                if i not in used and p.type == gold.type and p.start < gold.end and gold.start < p.end
+                if i not in used
+                and p.type == gold.type
+                and p.start < gold.end
+                and gold.start < p.end
             ),
             None,
         )

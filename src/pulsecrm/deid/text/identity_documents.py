@@ -84,8 +84,10 @@ class IdentityDocumentRecogniser:
                     continue
                 if id_checksum_ok(value):
                     score = 0.97
+                elif has_context:
+                    score = 0.6  # 身份证 right before it: most likely a mistyped ID
                 else:
-                    score = 0.6 if has_context else 0.35
+                    score = 0.35
             else:
                 year = 1900 + int(value[6:8])
                 if not _birth_date_ok(year, int(value[8:10]), int(value[10:12])):

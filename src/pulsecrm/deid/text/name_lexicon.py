@@ -28,7 +28,9 @@ COMPOUND_SURNAMES: tuple[str, ...] = (
 _EXTRA_SINGLE_SURNAMES = "仉禚钭鄂晏笪郦蓟隗逄牧佴岳甯"
 
 SINGLE_SURNAMES: str = "".join(
-    sorted({name for name in _ChinesePeople.last_names if len(name) == 1} | set(_EXTRA_SINGLE_SURNAMES))
+    sorted(
+        {name for name in _ChinesePeople.last_names if len(name) == 1} | set(_EXTRA_SINGLE_SURNAMES)
+    )
 )
 
 #: titles that follow a name or a bare surname (王女士, 张伟医生, 李主任)
@@ -132,6 +134,8 @@ def build_common_words(jieba_dict: Path, out: Path) -> int:
                 continue
             if frequency >= 300 or (word[0] in singles and frequency >= 40):
                 lines.append(f"{word} {tag}")
-    header = "# 2-character words from jieba's dict.txt (MIT); see name_lexicon.build_common_words\n"
+    header = (
+        "# 2-character words from jieba's dict.txt (MIT); see name_lexicon.build_common_words\n"
+    )
     out.write_text(header + "\n".join(lines) + "\n", encoding="utf-8")
     return len(lines)

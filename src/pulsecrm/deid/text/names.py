@@ -62,9 +62,7 @@ _CJK_CHAR = re.compile(f"[{_CJK}]")
 _UPPER_THEN_LOWER = re.compile("[A-Z][a-z]")
 _STRONG = frozenset(STRONG_CUES) | {"护士长"}
 _ALL_CUES = (*STRONG_CUES, *WEAK_CUES, "回访", "通知", "提醒", "致电", "联系", "告知", "请")
-_AFTER_LABEL = re.compile(
-    r"(?<=:) ?" + _SURNAME + f"(?P<given>[{_CJK}]{{1,2}}?)(?=[,(;])"
-)
+_AFTER_LABEL = re.compile(r"(?<=:) ?" + _SURNAME + f"(?P<given>[{_CJK}]{{1,2}}?)(?=[,(;])")
 _DELIMITERS = frozenset(",.;:!?。、()\n\t \"'")
 
 _EN_TITLED = re.compile(
@@ -236,8 +234,9 @@ def _english_names(text: str) -> list[Finding]:
     for match in _EN_CUED.finditer(text):
         found.append(Finding(match.start("name"), match.end("name"), PERSON, 0.8))
     for match in _EN_PAIR.finditer(text):
-        if match.group("first") in ENGLISH_FIRST_NAMES and match.group(
-            "last"
-        ) not in _EN_NOT_A_SURNAME:
+        if (
+            match.group("first") in ENGLISH_FIRST_NAMES
+            and match.group("last") not in _EN_NOT_A_SURNAME
+        ):
             found.append(Finding(match.start(), match.end(), PERSON, 0.75))
     return found

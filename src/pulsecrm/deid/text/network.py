@@ -12,7 +12,9 @@ import re
 
 from pulsecrm.deid.text.findings import EMAIL, IP, URL, Finding
 
-_EMAIL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+_EMAIL = re.compile(
+    r"[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
+)
 _URL = re.compile(r"(?i:https?://|www\.)[A-Za-z0-9\-._~:/?#@!$&*+=%]+")
 _URL_TRAILING_PUNCTUATION = ".,;:!?)'\""
 _IPV4 = re.compile(

@@ -12,7 +12,9 @@ _FULLWIDTH_START = 0xFF01
 _FULLWIDTH_END = 0xFF5E
 _OFFSET = 0xFEE0
 
-_TABLE: dict[int, int] = {code: code - _OFFSET for code in range(_FULLWIDTH_START, _FULLWIDTH_END + 1)}
+_TABLE: dict[int, int] = {
+    code: code - _OFFSET for code in range(_FULLWIDTH_START, _FULLWIDTH_END + 1)
+}
 _TABLE.update(
     {
         0x3000: ord(" "),  # ideographic space

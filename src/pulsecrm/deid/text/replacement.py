@@ -62,9 +62,7 @@ def _mask(value: str, finding: Finding) -> str:
     if finding.type == ADDRESS:
         return value[:3] + "*" * (len(value) - 3)
     visible_from = _index_of_last_alnum(value, _KEEP_VISIBLE)
-    return "".join(
-        c if i >= visible_from or c in _SEPARATORS else "*" for i, c in enumerate(value)
-    )
+    return "".join(c if i >= visible_from or c in _SEPARATORS else "*" for i, c in enumerate(value))
 
 
 def _index_of_last_alnum(value: str, count: int) -> int:
