@@ -117,24 +117,34 @@ class Hierarchy:
         """The table as rows of strings (round-trips through :meth:`from_rows`)."""
         return [[str(v) for v in row] for row in self._table]
 
+    def _lookup(
+        self, values: pd.Series | np.ndarray | Iterable[object]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row index per distinct value, code of each input value, the distinct values).
+
+        Values are factorised first so strings are converted and looked up once per
+        distinct value, not once per row.
+        """
+        if not isinstance(values, pd.Series | np.ndarray):
+            values = np.asarray(list(values), dtype=object)
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+        distinct = _as_strings(np.asarray(uniques, dtype=object))
+        return self._index.get_indexer(distinct), codes, distinct
+
     def missing_values(self, values: Iterable[str]) -> list[str]:
         """Distinct values (in first-seen order) that the hierarchy does not cover."""
-        arr = _as_strings(values)
-        idx = self._index.get_indexer(arr)
-        if (idx >= 0).all():
-            return []
-        return list(dict.fromkeys(arr[idx < 0].tolist()))
+        rows, _, distinct = self._lookup(values)
+        return [str(v) for v in distinct[rows < 0]]
 
     def leaf_indices(self, values: pd.Series | np.ndarray | Iterable[object]) -> np.ndarray:
         """Row index of each value in the table; raises naming the uncovered values."""
-        arr = _as_strings(values)
-        idx = self._index.get_indexer(arr)
-        if (idx < 0).any():
-            missing = list(dict.fromkeys(arr[idx < 0].tolist()))
+        rows, codes, distinct = self._lookup(values)
+        if (rows < 0).any():
+            missing = [str(v) for v in distinct[rows < 0]]
             shown = ", ".join(repr(v) for v in missing[:_MAX_NAMED_MISSING])
             more = f" and {len(missing) - _MAX_NAMED_MISSING} more" if len(missing) > 10 else ""
             raise HierarchyError(f"hierarchy {self.name!r} has no entry for value(s) {shown}{more}")
-        return idx.astype(np.int64)
+        return rows.astype(np.int64)[codes]
 
     def generalize(self, values: pd.Series | np.ndarray, level: int) -> np.ndarray:
         """Vectorised recoding of ``values`` to ``level`` (0 returns the values as strings)."""

@@ -48,6 +48,7 @@ from pulsecrm.deid.metrics import (
 )
 from pulsecrm.deid.privacy_models import (
     ClassView,
+    KAnonymity,
     PrivacyModel,
     SensitiveCells,
     classes_ok,
@@ -57,6 +58,7 @@ from pulsecrm.deid.qi_encoding import Cells, EncodedTable, collapse
 MetricName = Literal["loss", "discernibility", "aecs", "entropy"]
 
 _TOLERANCE = 1e-12
+_HUB_WINDOW = 16
 
 
 class NoSolutionError(RuntimeError):
@@ -93,6 +95,7 @@ class ClassComputer:
         self._cached: list[Cells] = [base]
         self._cached_levels = np.array([base.levels], dtype=np.int64)
         self._cached_sizes = np.array([base.size], dtype=np.int64)
+        self._hubs: set[tuple[int, ...]] = set()
 
     def _nearest_predecessor(self, levels: tuple[int, ...]) -> Cells:
         below = np.all(self._cached_levels <= np.asarray(levels), axis=1)
@@ -107,6 +110,19 @@ class ClassComputer:
         self._cached.append(cells)
         self._cached_levels = np.vstack([self._cached_levels, np.asarray(cells.levels)])
         self._cached_sizes = np.append(self._cached_sizes, cells.size)
+
+    def prepare_hub(self, meet: tuple[int, ...]) -> None:
+        """Cache the cells of ``meet`` (a predecessor of every remaining candidate).
+
+        The search walks the lattice top-down, so the nodes it has already
+        evaluated are rarely predecessors of the next one and roll-up would
+        always start from the full base table.  The meet of the remaining
+        candidates is a predecessor of all of them, usually far smaller than
+        the base, and changes only a few times per search.
+        """
+        if any(meet) and meet not in self._hubs:
+            self._hubs.add(meet)
+            self.cells(meet)
 
     def cells(self, levels: tuple[int, ...]) -> Cells:
         source = self._nearest_predecessor(levels)
@@ -173,10 +189,48 @@ def class_summary(table: EncodedTable, classes: NodeClasses) -> ClassSummary:
     return ClassSummary(sizes=classes.view.sizes, released=classes.released, shares=shares)
 
 
+class PairwiseOutlierBound:
+    """A grouping-free test that a node must fail k-anonymity's suppression limit.
+
+    Classes at a node refine the classes of its projection onto any two
+    quasi-identifiers, so every record in a projected class smaller than ``k``
+    is in a class smaller than ``k`` at the node and must be suppressed.  The
+    largest such count over all QI pairs is therefore a lower bound on the
+    node's suppressed records; when it exceeds the limit the node fails without
+    being grouped.  Per (pair, levels) the count is computed once with a bincount.
+    """
+
+    def __init__(self, table: EncodedTable, k: int) -> None:
+        self.table = table
+        self.k = k
+        self._rare: dict[tuple[int, int, int, int], int] = {}
+        self._pairs = list(itertools.combinations(range(table.dimensions), 2))
+
+    def _rare_rows(self, d1: int, l1: int, d2: int, l2: int) -> int:
+        key = (d1, l1, d2, l2)
+        cached = self._rare.get(key)
+        if cached is None:
+            q1, q2 = self.table.qis[d1], self.table.qis[d2]
+            codes = q1.codes_at(l1) * q2.cardinalities[l2] + q2.codes_at(l2)
+            counts = np.bincount(codes)
+            cached = int(counts[counts < self.k].sum())
+            self._rare[key] = cached
+        return cached
+
+    def exceeds(self, levels: tuple[int, ...], max_suppressed: int) -> bool:
+        if self.k <= 1 or self.table.dimensions < 2:
+            return False
+        return any(
+            self._rare_rows(d1, levels[d1], d2, levels[d2]) > max_suppressed
+            for d1, d2 in self._pairs
+        )
+
+
 @dataclass
 class SearchStatistics:
     nodes: int = 0
     checked: int = 0
+    pruned_by_pairs: int = 0
     pruned_by_bound: int = 0
     tagged: int = 0
     seconds: float = 0.0
@@ -215,6 +269,8 @@ class OptimalSearch:
         else:
             monotone = all(m.monotonic_with_generalization for m in models)
         self.monotone = monotone
+        k = max([m.k for m in models if isinstance(m, KAnonymity)] + [1])
+        self._pair_bound = PairwiseOutlierBound(table, k)
 
     # -------------------------------------------------------------- scoring
     def lower_bounds(self) -> np.ndarray:
@@ -270,11 +326,19 @@ class OptimalSearch:
             else:
                 pick = int(np.argmin(bounds))
             levels = tuple(int(v) for v in nodes[pick])
-            classes = self.computer.classes(levels)
-            stats.checked += 1
             keep = np.ones(len(nodes), dtype=bool)
             keep[pick] = False
-            if classes.suppressed_rows > self.max_suppressed:
+            classes: NodeClasses | None = None
+            if status[pick] == 0 and self._pair_bound.exceeds(levels, self.max_suppressed):
+                stats.pruned_by_pairs += 1
+            else:
+                upcoming = np.flatnonzero(undecided)[:_HUB_WINDOW] if self.monotone else None
+                if upcoming is not None and len(upcoming) > 1:
+                    hub = tuple(int(v) for v in nodes[upcoming].min(axis=0))
+                    self.computer.prepare_hub(hub)
+                classes = self.computer.classes(levels)
+                stats.checked += 1
+            if classes is None or classes.suppressed_rows > self.max_suppressed:
                 if self.monotone:
                     below = np.all(nodes <= nodes[pick], axis=1)
                     stats.tagged += int(below.sum()) - 1
