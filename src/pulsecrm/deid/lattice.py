@@ -44,7 +44,8 @@ from pulsecrm.deid.metrics import (
     entropy_table,
     geometric_mean_aggregate,
     loss,
-    loss_lower_bound_table,
+    loss_lower_bound_raw,
+    normalise_loss,
 )
 from pulsecrm.deid.privacy_models import (
     ClassView,
@@ -217,13 +218,17 @@ class PairwiseOutlierBound:
             self._rare[key] = cached
         return cached
 
-    def exceeds(self, levels: tuple[int, ...], max_suppressed: int) -> bool:
-        if self.k <= 1 or self.table.dimensions < 2:
-            return False
-        return any(
-            self._rare_rows(d1, levels[d1], d2, levels[d2]) > max_suppressed
-            for d1, d2 in self._pairs
-        )
+    def node_floors(self, nodes: np.ndarray) -> np.ndarray:
+        """Lower bound on suppressed records for every node (rows of ``nodes``)."""
+        floors = np.zeros(len(nodes), dtype=np.int64)
+        if self.k <= 1:
+            return floors
+        for d1, d2 in self._pairs:
+            levels1 = range(self.table.qis[d1].levels)
+            levels2 = range(self.table.qis[d2].levels)
+            grid = np.array([[self._rare_rows(d1, a, d2, b) for b in levels2] for a in levels1])
+            np.maximum(floors, grid[nodes[:, d1], nodes[:, d2]], out=floors)
+        return floors
 
 
 @dataclass
@@ -273,14 +278,33 @@ class OptimalSearch:
         self._pair_bound = PairwiseOutlierBound(table, k)
 
     # -------------------------------------------------------------- scoring
-    def lower_bounds(self) -> np.ndarray:
-        """Per node, a lower bound of the metric that needs no grouping."""
+    def lower_bounds(self, outlier_floor: np.ndarray) -> np.ndarray:
+        """Per node, a lower bound of the metric that needs no grouping.
+
+        ``outlier_floor`` is a per-node lower bound on suppressed records (see
+        :class:`PairwiseOutlierBound`).  For Loss, a suppressed record costs
+        ``1 − share`` more than if it were released, and its share is at most the
+        largest share at that level; for discernibility, released classes have at
+        least ``k`` records, so ``DM ≥ k·n + (n − k)·suppressed``.
+        """
+        n = self.table.n_rows
         if self.metric == "loss":
-            table = loss_lower_bound_table(self.table)
-            per_attr = np.stack([table[d][self.nodes[:, d]] for d in range(self.nodes.shape[1])], 1)
-            return np.asarray(geometric_mean_aggregate(per_attr))
+            raw, max_share = loss_lower_bound_raw(self.table)
+            per_attr = np.stack(
+                [
+                    raw[d][self.nodes[:, d]]
+                    + outlier_floor * (1.0 - max_share[d][self.nodes[:, d]])
+                    for d in range(self.nodes.shape[1])
+                ],
+                axis=1,
+            )
+            normalised = normalise_loss(per_attr, n, self._domains[np.newaxis, :])
+            return np.asarray(geometric_mean_aggregate(normalised))
         if self.metric == "entropy":
             return self.entropy_of_nodes()
+        if self.metric == "discernibility":
+            k = float(self._pair_bound.k)
+            return k * n + (n - k) * outlier_floor
         return np.zeros(len(self.nodes))
 
     def entropy_of_nodes(self) -> np.ndarray:
@@ -302,8 +326,12 @@ class OptimalSearch:
     def run(self) -> SearchOutcome:
         started = time.perf_counter()
         stats = SearchStatistics(nodes=len(self.nodes))
-        bounds_all = self.lower_bounds()
+        floor = self._pair_bound.node_floors(self.nodes)
+        bounds_all = self.lower_bounds(floor.astype(np.float64))
         heights_all = self.nodes.sum(axis=1)
+        # Nodes whose outlier floor already exceeds the limit fail without grouping.
+        viable = floor <= self.max_suppressed
+        stats.pruned_by_pairs = int((~viable).sum())
         # The working set holds only nodes still in play (bound below the best score,
         # not known to fail, not yet scored), pre-sorted so that index 0 is the next
         # pick: highest first when tagging is sound, else lowest bound first.
@@ -311,6 +339,7 @@ class OptimalSearch:
             order = np.lexsort((bounds_all, -heights_all))
         else:
             order = np.lexsort((heights_all, bounds_all))
+        order = order[viable[order]]
         nodes = self.nodes[order].astype(np.int8)
         bounds = bounds_all[order]
         heights = heights_all[order]
@@ -328,17 +357,12 @@ class OptimalSearch:
             levels = tuple(int(v) for v in nodes[pick])
             keep = np.ones(len(nodes), dtype=bool)
             keep[pick] = False
-            classes: NodeClasses | None = None
-            if status[pick] == 0 and self._pair_bound.exceeds(levels, self.max_suppressed):
-                stats.pruned_by_pairs += 1
-            else:
-                upcoming = np.flatnonzero(undecided)[:_HUB_WINDOW] if self.monotone else None
-                if upcoming is not None and len(upcoming) > 1:
-                    hub = tuple(int(v) for v in nodes[upcoming].min(axis=0))
-                    self.computer.prepare_hub(hub)
-                classes = self.computer.classes(levels)
-                stats.checked += 1
-            if classes is None or classes.suppressed_rows > self.max_suppressed:
+            upcoming = np.flatnonzero(undecided)[:_HUB_WINDOW] if self.monotone else None
+            if upcoming is not None and len(upcoming) > 1:
+                self.computer.prepare_hub(tuple(int(v) for v in nodes[upcoming].min(axis=0)))
+            classes = self.computer.classes(levels)
+            stats.checked += 1
+            if classes.suppressed_rows > self.max_suppressed:
                 if self.monotone:
                     below = np.all(nodes <= nodes[pick], axis=1)
                     stats.tagged += int(below.sum()) - 1

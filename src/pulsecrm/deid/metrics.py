@@ -110,24 +110,26 @@ def domain_sizes(table: EncodedTable) -> np.ndarray:
     return np.array([len(q.hierarchy) for q in table.qis], dtype=np.float64)
 
 
-def loss_lower_bound_table(table: EncodedTable) -> list[np.ndarray]:
-    """Per attribute and level, the normalised Loss if *no* record were suppressed.
+def loss_lower_bound_raw(table: EncodedTable) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per attribute and level: summed shares if nothing were suppressed, and the largest share.
 
-    A suppressed record costs 1 ≥ its share, so this is a lower bound on the
-    attribute's Loss at any node using that level — and it is monotone in the
-    level.  The optimal search prunes with it.
+    A suppressed record costs 1 ≥ its share, so the first table (normalised) is
+    a lower bound on the attribute's Loss at any node using that level, monotone
+    in the level; the second lets the search add the known minimum cost of
+    suppressed records.
     """
-    n = table.n_rows
-    out = []
+    raw: list[np.ndarray] = []
+    largest: list[np.ndarray] = []
     for qi in table.qis:
-        size = float(len(qi.hierarchy))
-        per_level = []
+        sums, maxima = [], []
         for level in range(qi.levels):
-            shares = qi.hierarchy.domain_shares[level][qi.hierarchy.level_codes[level]]
-            raw = float((qi.leaf_counts * shares).sum())
-            per_level.append(normalise_loss(np.array(raw), n, np.array(size)).item())
-        out.append(np.array(per_level))
-    return out
+            shares = qi.hierarchy.domain_shares[level]
+            codes = qi.hierarchy.level_codes[level]
+            sums.append(float((qi.leaf_counts * shares[codes]).sum()))
+            maxima.append(float(shares.max()))
+        raw.append(np.array(sums))
+        largest.append(np.array(maxima))
+    return raw, largest
 
 
 def entropy_table(table: EncodedTable) -> list[np.ndarray]:
