@@ -21,6 +21,13 @@ from pulsecrm.deid.text.findings import ADDRESS, Finding
 
 _RUN = re.compile(r"[\u4e00-\u9fffA-Za-z0-9#\-]{3,}")
 _HAS_SUFFIX = re.compile(r"[省市区县镇乡村路街巷弄号栋幢座元室楼]")
+# cheap evidence that a run may hold an address: a house/building/room number, or
+# two administrative or road units close together (市…区, 区…路); runs without it
+# (prices in 元, 病历号, 杭州市第一人民医院) are skipped before any parsing
+_EVIDENCE = re.compile(
+    r"[0-9](?:号|栋|幢|室|单元|弄|组)|[A-Za-z]座"
+    r"|[省市区县旗镇乡][^,，。;；:：\s市区县旗镇乡村路街道巷]{0,10}+[市区县旗镇乡村路街道巷]"
+)
 _ADMIN_SUFFIXES = (
     "特别行政区",
     "自治区",
@@ -69,6 +76,7 @@ _CUES = (
     "到",
     "于",
 )
+_CUE_PATTERN = re.compile("|".join(sorted(_CUES, key=len, reverse=True)))
 _INSTITUTION_FOLLOWERS = (
     "医院",
     "人民",
@@ -123,9 +131,13 @@ class AddressRecogniser:
     def find(self, text: str) -> list[Finding]:
         """Scan ``text`` (width-folded) for addresses."""
         findings: list[Finding] = []
-        for run in _RUN.finditer(text):
+        if _EVIDENCE.search(text) is None:
+            runs: list[re.Match[str]] = []
+        else:
+            runs = list(_RUN.finditer(text))
+        for run in runs:
             value = run.group()
-            if _HAS_SUFFIX.search(value) is None:
+            if _EVIDENCE.search(value) is None:
                 continue
             found = _chinese_address_in_run(text, value, run.start())
             if found is not None:
@@ -164,10 +176,8 @@ def _chinese_address_in_run(text: str, run: str, offset: int) -> Finding | None:
 def _trim_cue(run: str, first_suffix: int) -> tuple[int, bool]:
     """Start after the right-most cue word that ends before the first suffix."""
     best = 0
-    for cue in _CUES:
-        index = run.rfind(cue, 0, first_suffix)
-        if index >= 0 and index + len(cue) < first_suffix + 1:
-            best = max(best, index + len(cue))
+    for cue in _CUE_PATTERN.finditer(run, 0, first_suffix):
+        best = cue.end()
     return best, best > 0
 
 

@@ -24,13 +24,14 @@ _DATE_FORMS = (
     r"|(?P<day_first>\d{1,2} " + _MONTHS + r",? (?:19|20)\d{2})"
     r"|(?P<year_month>(?:19|20)\d{2}年\d{1,2}月)"
 )
-_DOB = re.compile(
-    r"(?:出生日期|出生年月日?|出生于|出生|生日|生于|(?<![A-Za-z])(?i:d\.?o\.?b\.?|date of birth"
-    r"|birth ?date|birthday|born(?: on)?))"
-    r"(?:是|为|:| |\(|：){0,3}"
-    r"(?P<date>" + _DATE_FORMS + r")(?![0-9])"
+_DATE = r"(?:是|为|:| |\(|：|（){0,3}(?P<date>" + _DATE_FORMS + r")(?![0-9])"
+# literal-first so the regex engine can skip to candidate positions quickly
+_DOB_ZH = re.compile(r"(?:出生日期|出生年月日?|出生于|出生|生日|生于)" + _DATE)
+_DOB_EN = re.compile(
+    r"(?<![A-Za-z])(?i:d\.?o\.?b\.?|date of birth|birth ?date|birthday|born(?: on)?)" + _DATE
 )
-_GATE_WORDS = ("出生", "生日", "生于", "dob", "d.o.b", "birth", "born")
+_GATE_WORDS = ("dob", "d.o.b", "birth", "born")
+_ASCII_LETTER = re.compile("[A-Za-z]")
 _NUMBERS = re.compile(r"\d+")
 
 
@@ -42,16 +43,23 @@ class DateOfBirthRecogniser:
 
     def find(self, text: str) -> list[Finding]:
         """Scan ``text`` (width-folded) for birth dates."""
-        if "出生" not in text and "生" not in text:
-            lowered = text.lower()
-            if not any(word in lowered for word in _GATE_WORDS):
-                return []
         findings: list[Finding] = []
-        for match in _DOB.finditer(text):
-            value = match.group("date")
-            score = 0.9 if _plausible(value, match.group("mdy") is not None) else 0.5
-            findings.append(Finding(match.start("date"), match.end("date"), DATE_OF_BIRTH, score))
+        if "生" in text:
+            findings.extend(_dates_after(_DOB_ZH, text))
+        if _ASCII_LETTER.search(text):
+            lowered = text.lower()
+            if any(word in lowered for word in _GATE_WORDS):
+                findings.extend(_dates_after(_DOB_EN, text))
         return findings
+
+
+def _dates_after(pattern: re.Pattern[str], text: str) -> list[Finding]:
+    findings: list[Finding] = []
+    for match in pattern.finditer(text):
+        value = match.group("date")
+        score = 0.9 if _plausible(value, match.group("mdy") is not None) else 0.5
+        findings.append(Finding(match.start("date"), match.end("date"), DATE_OF_BIRTH, score))
+    return findings
 
 
 def _plausible(value: str, month_first: bool) -> bool:

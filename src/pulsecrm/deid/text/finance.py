@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from pulsecrm.deid.text.context import mentions_any, window_before
+from pulsecrm.deid.text.digit_runs import matches_in_digit_windows
 from pulsecrm.deid.text.findings import BANK_CARD, Finding
 
 _CARD = re.compile(
@@ -44,7 +45,7 @@ class BankCardRecogniser:
     def find(self, text: str) -> list[Finding]:
         """Scan ``text`` (width-folded) for payment card numbers."""
         findings: list[Finding] = []
-        for match in _CARD.finditer(text):
+        for match in matches_in_digit_windows(_CARD, text):
             digits = match.group().replace(" ", "").replace("-", "")
             if not 13 <= len(digits) <= 19 or not luhn_ok(digits):
                 continue

@@ -7,7 +7,7 @@ should have to import another's machinery to do so.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 PHONE = "PHONE"
 ID_NUMBER = "ID_NUMBER"
@@ -42,14 +42,17 @@ ALL_TYPES: frozenset[str] = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Finding:
+class Finding(NamedTuple):
     """One detected PII span.
 
     ``start``/``end`` are Python ``str`` indices into the caller's original text
     (not bytes, not the width-folded copy — folding keeps lengths equal), so
     ``text[start:end]`` is always the detected value. ``score`` is a confidence
     in ``[0, 1]``; the scrubber drops findings below its threshold.
+
+    A named tuple rather than a dataclass because recognisers create thousands
+    per second and tuple construction is several times cheaper; it is
+    immutable and orders by position all the same.
     """
 
     start: int

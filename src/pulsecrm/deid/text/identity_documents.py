@@ -19,6 +19,7 @@ import re
 from datetime import date
 
 from pulsecrm.deid.text.context import mentions_any, window_before
+from pulsecrm.deid.text.digit_runs import matches_in_digit_windows
 from pulsecrm.deid.text.findings import HK_MO_TW_PERMIT, ID_NUMBER, PASSPORT, Finding
 
 _RESIDENT_ID = re.compile(
@@ -32,11 +33,11 @@ _ID_CHECK = "10X98765432"
 _ID_CONTEXT = ("身份证", "证件", "id", "公民身份")
 
 _PASSPORT = re.compile(
-    r"(?i:护照|passport)(?:号码|号|no\.?|number|#)?[ :]{0,3}"
+    r"(?i:护照|passport)(?:号码|号|(?i:no\.?|number)|#)?[ :：]{0,3}"
     r"(?P<value>[EGPSD][A-Z]?\d{7,8}|[A-Z]{1,2}\d{6,9}|\d{9})(?![0-9A-Za-z])"
 )
 _PERMIT = re.compile(
-    r"(?:通行证|台胞证|回乡证|(?i:permit))(?:号码|号|编号|(?i:no\.?|number))?[ :]{0,3}"
+    r"(?:通行证|台胞证|回乡证|(?i:permit))(?:号码|号|编号|(?i:no\.?|number))?[ :：]{0,3}"
     r"(?P<value>[A-Za-z]{1,2}\d{7,10}|\d{8,10})(?![0-9A-Za-z])"
 )
 _DOCUMENT_GATE = ("护照", "通行证", "台胞证", "回乡证")
@@ -75,7 +76,7 @@ class IdentityDocumentRecogniser:
     @staticmethod
     def _resident_ids(text: str) -> list[Finding]:
         findings: list[Finding] = []
-        for match in _RESIDENT_ID.finditer(text):
+        for match in matches_in_digit_windows(_RESIDENT_ID, text):
             value = match.group()
             start, end = match.span()
             has_context = mentions_any(window_before(text, start, 8), _ID_CONTEXT)

@@ -12,14 +12,17 @@ import re
 
 from pulsecrm.deid.text.findings import MEDICAL_RECORD, Finding
 
-_MRN = re.compile(
-    r"(?:病历号|病案号|住院号|门诊号|就诊卡号|就诊号|病历编号|档案号|"
-    r"(?<![A-Za-z])(?i:mrn|medical record (?:number|no\.?)|visit (?:no\.?|number)|"
-    r"patient id|hospital (?:number|no\.?)|record no\.?))"
-    r"(?:码)?(?: ?[:#] ?| )?"
-    r"(?P<value>[A-Za-z]{0,4}-?\d[0-9A-Za-z\-]{2,24})(?<!-)(?![0-9A-Za-z])"
+_VALUE = (
+    r"(?:码)?(?: ?[:：#] ?| )?(?P<value>[A-Za-z]{0,4}-?\d[0-9A-Za-z\-]{2,24})(?<!-)(?![0-9A-Za-z])"
 )
-_GATE_WORDS = ("号", "mrn", "record", "visit", "patient id", "hospital")
+# literal-first so the regex engine can skip to candidate positions quickly
+_MRN_ZH = re.compile(r"(?:病历号|病案号|住院号|门诊号|就诊卡号|就诊号|病历编号|档案号)" + _VALUE)
+_MRN_EN = re.compile(
+    r"(?<![A-Za-z])(?i:mrn|medical record (?:number|no\.?)|visit (?:no\.?|number)|"
+    r"patient id|hospital (?:number|no\.?)|record no\.?)" + _VALUE
+)
+_ASCII_LETTER = re.compile("[A-Za-z]")
+_GATE_WORDS = ("mrn", "record", "visit", "patient id", "hospital")
 
 
 class MedicalRecordRecogniser:
@@ -30,11 +33,17 @@ class MedicalRecordRecogniser:
 
     def find(self, text: str) -> list[Finding]:
         """Scan ``text`` (width-folded) for record numbers."""
-        if "号" not in text:
+        findings: list[Finding] = []
+        if "号" in text:
+            findings.extend(
+                Finding(m.start("value"), m.end("value"), MEDICAL_RECORD, 0.9)
+                for m in _MRN_ZH.finditer(text)
+            )
+        if _ASCII_LETTER.search(text):
             lowered = text.lower()
-            if not any(word in lowered for word in _GATE_WORDS):
-                return []
-        return [
-            Finding(m.start("value"), m.end("value"), MEDICAL_RECORD, 0.9)
-            for m in _MRN.finditer(text)
-        ]
+            if any(word in lowered for word in _GATE_WORDS):
+                findings.extend(
+                    Finding(m.start("value"), m.end("value"), MEDICAL_RECORD, 0.9)
+                    for m in _MRN_EN.finditer(text)
+                )
+        return findings

@@ -47,33 +47,33 @@ def _alternation(words: tuple[str, ...]) -> str:
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
-_TITLED = re.compile(_SURNAME + f"(?P<given>[{_CJK}]{{0,2}}?)(?={_alternation(TITLES)})")
+_TITLE = re.compile(_alternation(TITLES))
+_SINGLE_SURNAME_SET = frozenset(SINGLE_SURNAMES)
+_COMPOUND_SURNAME_SET = frozenset(COMPOUND_SURNAMES)
 _CUED = re.compile(
-    f"(?P<cue>{_alternation(STRONG_CUES + WEAK_CUES + ('护士长',))})[: ]{{0,2}}"
+    f"(?P<cue>{_alternation(STRONG_CUES + WEAK_CUES + ('护士长',))})[:： ]{{0,2}}"
     + _SURNAME
     + f"(?=[{_CJK}])"
 )
-_CLAUSE = re.compile(
-    r"(?:^|(?<=[,.;:!?。、\s(]))"
-    + _SURNAME
-    + f"(?P<given>[{_CJK}]{{1,2}}?)(?={_alternation(RIGHT_CUES)})"
-)
+_CLAUSE_BODY = _SURNAME + f"(?P<given>[{_CJK}]{{1,2}}?)(?:{_alternation(RIGHT_CUES)})"
+_CLAUSE = re.compile(r"[,.;:!?。、\s(，；：！？（]" + _CLAUSE_BODY)
+_CLAUSE_AT_START = re.compile(_CLAUSE_BODY)
 _CJK_CHAR = re.compile(f"[{_CJK}]")
 _UPPER_THEN_LOWER = re.compile("[A-Z][a-z]")
 _STRONG = frozenset(STRONG_CUES) | {"护士长"}
 _ALL_CUES = (*STRONG_CUES, *WEAK_CUES, "回访", "通知", "提醒", "致电", "联系", "告知", "请")
-_AFTER_LABEL = re.compile(r"(?<=:) ?" + _SURNAME + f"(?P<given>[{_CJK}]{{1,2}}?)(?=[,(;])")
-_DELIMITERS = frozenset(",.;:!?。、()\n\t \"'")
+_AFTER_LABEL = re.compile(r"[:：] ?" + _SURNAME + f"(?P<given>[{_CJK}]{{1,2}}?)(?=[,(;，（；])")
+_DELIMITERS = frozenset(",.;:!?。、()\n\t \"'，；：！？（）")
 
 _EN_TITLED = re.compile(
-    r"(?<![A-Za-z])(?:" + "|".join(ENGLISH_TITLES) + r")\.? "
+    r"(?:" + "|".join(ENGLISH_TITLES) + r")\.? "
     r"(?P<name>[A-Z][a-zA-Z'\-]+(?: [A-Z][a-zA-Z'\-]+){0,2})"
 )
 _EN_CUED = re.compile(
-    r"(?<![A-Za-z])(?i:name|patient|recipient|contact|spoke with|referral from|requested by"
+    r"(?i:name|patient|recipient|contact|spoke with|referral from|requested by"
     r"|seen by|saw|for)[: ]{1,3}(?P<name>[A-Z][a-z'\-]+(?: [A-Z][a-z'\-]+){1,2})"
 )
-_EN_PAIR = re.compile(r"(?<![A-Za-z])(?P<first>[A-Z][a-z]+) (?P<last>[A-Z][a-z'\-]+)(?![A-Za-z])")
+_EN_PAIR = re.compile(r"(?P<first>[A-Z][a-z]+) (?P<last>[A-Z][a-z'\-]+)(?![A-Za-z])")
 _EN_NOT_A_SURNAME = frozenset(
     {"Street", "Road", "Avenue", "Hospital", "Clinic", "Suite", "Apt", "Drive", "Lane", "Park"}
 )
@@ -103,21 +103,14 @@ class NameRecogniser:
     # ---- Chinese -----------------------------------------------------------------
     @staticmethod
     def _titled(text: str) -> list[Finding]:
+        """Work leftwards from each title: 张伟|医生, 欧阳娜娜|女士, 王|主任."""
         found: list[Finding] = []
-        for match in _candidates(_TITLED, text):
-            start, end = match.span()
-            given = match.group("given")
-            if any(c in GIVEN_NAME_STOPS for c in given):
-                continue
-            surname = match.group("sur")
-            if (
-                not given
-                and start > 0
-                and is_ordinary_word(text[start - 1] + surname)
-                and not text.endswith(_ALL_CUES, 0, start)
-            ):
-                continue  # 主任医生, 值班医生, 开方医生: the "surname" ends another word
-            found.append(Finding(start, end, PERSON, 0.85 if given else 0.7))
+        for title in _TITLE.finditer(text):
+            end = title.start()
+            candidate = _name_before_title(text, end)
+            if candidate is not None:
+                start, given_length = candidate
+                found.append(Finding(start, end, PERSON, 0.85 if given_length else 0.7))
         return found
 
     def _cued(self, text: str) -> list[Finding]:
@@ -145,8 +138,12 @@ class NameRecogniser:
 
     def _clause(self, text: str) -> list[Finding]:
         found: list[Finding] = []
-        for match in _candidates(_CLAUSE, text):
-            start, end = match.span()
+        matches = list(_candidates(_CLAUSE, text))
+        at_start = _CLAUSE_AT_START.match(text)
+        if at_start is not None:
+            matches.append(at_start)
+        for match in matches:
+            start, end = match.start("sur"), match.end("given")
             if any(c in GIVEN_NAME_STOPS for c in match.group("given")):
                 continue
             if self._plausible_weak_name(text, start, end, match.group("sur")):
@@ -185,6 +182,39 @@ def _candidates(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
             return
         yield match
         position = match.start() + 1
+
+
+def _name_before_title(text: str, title_start: int) -> tuple[int, int] | None:
+    """(start, given length) of the name ending at ``title_start``, longest first."""
+    for given_length in (2, 1, 0):
+        given_start = title_start - given_length
+        given = text[given_start:title_start]
+        if given_start < 1 or any(
+            not ("\u4e00" <= c <= "\u9fff") or c in GIVEN_NAME_STOPS for c in given
+        ):
+            continue
+        for surname_length in (2, 1):
+            start = given_start - surname_length
+            if start < 0:
+                continue
+            surname = text[start:given_start]
+            known = (
+                surname in _COMPOUND_SURNAME_SET
+                if surname_length == 2
+                else surname in _SINGLE_SURNAME_SET
+            )
+            if not known:
+                continue
+            if (
+                not given
+                and surname_length == 1
+                and start > 0
+                and is_ordinary_word(text[start - 1] + surname)
+                and not text.endswith(_ALL_CUES, 0, start)
+            ):
+                continue  # 主任医生, 值班医生, 开方医生: the "surname" ends another word
+            return start, given_length
+    return None
 
 
 def _given_name_length(text: str, position: int) -> int:
@@ -230,13 +260,20 @@ def _jieba_says_person(text: str, start: int, end: int) -> bool:
 def _english_names(text: str) -> list[Finding]:
     found: list[Finding] = []
     for match in _EN_TITLED.finditer(text):
-        found.append(Finding(match.start("name"), match.end("name"), PERSON, 0.85))
+        if _starts_word(text, match.start()):
+            found.append(Finding(match.start("name"), match.end("name"), PERSON, 0.85))
     for match in _EN_CUED.finditer(text):
-        found.append(Finding(match.start("name"), match.end("name"), PERSON, 0.8))
-    for match in _EN_PAIR.finditer(text):
+        if _starts_word(text, match.start()):
+            found.append(Finding(match.start("name"), match.end("name"), PERSON, 0.8))
+    for match in _candidates(_EN_PAIR, text):
         if (
-            match.group("first") in ENGLISH_FIRST_NAMES
+            _starts_word(text, match.start())
+            and match.group("first") in ENGLISH_FIRST_NAMES
             and match.group("last") not in _EN_NOT_A_SURNAME
         ):
             found.append(Finding(match.start(), match.end(), PERSON, 0.75))
     return found
+
+
+def _starts_word(text: str, position: int) -> bool:
+    return position == 0 or not text[position - 1].isalpha()

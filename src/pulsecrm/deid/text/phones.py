@@ -13,16 +13,21 @@ import re
 
 import phonenumbers
 
-from pulsecrm.deid.text.context import last_keyword_end, window_before
+from pulsecrm.deid.text.context import window_before
+from pulsecrm.deid.text.digit_runs import matches_in_digit_windows
 from pulsecrm.deid.text.findings import PHONE, Finding
 
 _SEP = r"[ \-]?"
 _PHONE_PATTERN = re.compile(
     r"(?<![0-9A-Za-z_])(?:"
     # PRC mobile, optional +86 / 0086 / (+86) prefix, optional 3-4-4 grouping
-    r"(?P<mobile>(?:(?:\+|00) ?86[ \-]?|\(\+?86\) ?)?1[3-9]\d" + _SEP + r"\d{4}" + _SEP + r"\d{4})"
+    r"(?P<mobile>(?:(?:\+|00) ?86[ \-]?|[(（]\+?86[)）] ?)?1[3-9]\d"
+    + _SEP
+    + r"\d{4}"
+    + _SEP
+    + r"\d{4})"
     # PRC landline: (0755)12345678, 010-12345678, 0571-8888 8888, optional extension
-    r"|(?P<landline>(?:\(0(?:10|2\d|[3-9]\d\d)\) ?|0(?:10|2\d|[3-9]\d\d)[ \-]?)"
+    r"|(?P<landline>(?:[(（]0(?:10|2\d|[3-9]\d\d)[)）] ?|0(?:10|2\d|[3-9]\d\d)[ \-]?)"
     r"[2-9]\d{2,3}[ \-]?\d{4}(?:(?: ?(?:转|分机|ext\.?|x) ?|-)\d{1,5})?)"
     # international E.164 (+CC ...), validated with libphonenumber below
     r"|(?P<intl>\+(?!86)[1-9]\d{0,2}[ \-]?(?:\(\d{1,4}\)[ \-]?)?\d{1,4}(?:[ \-]?\d{2,5}){1,4})"
@@ -59,7 +64,7 @@ class PhoneRecogniser:
     def find(self, text: str) -> list[Finding]:
         """Scan ``text`` (width-folded) for phone numbers."""
         findings: list[Finding] = []
-        for match in _PHONE_PATTERN.finditer(text):
+        for match in matches_in_digit_windows(_PHONE_PATTERN, text):
             kind = match.lastgroup
             start, end = match.span()
             if kind == "mobile":
@@ -72,13 +77,22 @@ class PhoneRecogniser:
                     continue
             else:
                 score = 0.65
-            before = window_before(text, start, 8)
-            if last_keyword_end(before, _NOT_A_PHONE_CONTEXT) > last_keyword_end(
-                before, _PHONE_CONTEXT
-            ):
+            if _nearest_context_is_not_a_phone(window_before(text, start, 8)):
                 score = min(score, 0.3)
             findings.append(Finding(start, end, PHONE, score))
         return findings
+
+
+_CONTEXT_WORDS = re.compile(
+    "(?P<other>" + "|".join(re.escape(w) for w in _NOT_A_PHONE_CONTEXT) + ")"
+    "|(?P<phone>" + "|".join(re.escape(w) for w in _PHONE_CONTEXT) + ")"
+)
+
+
+def _nearest_context_is_not_a_phone(window: str) -> bool:
+    """订单号13812345678 → True; 电话13812345678 or no cue at all → False."""
+    kinds = [match.lastgroup for match in _CONTEXT_WORDS.finditer(window)]
+    return bool(kinds) and kinds[-1] == "other"
 
 
 def _international_score(candidate: str) -> float:

@@ -9,7 +9,7 @@ recogniser declares the types it can emit, so a caller who asks only for
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Protocol
+from typing import Any, Protocol
 
 from pulsecrm.deid.text.addresses import AddressRecogniser
 from pulsecrm.deid.text.dates import DateOfBirthRecogniser
@@ -43,15 +43,21 @@ def register(name: str, factory: Callable[[], Recogniser]) -> None:
     _instances.clear()
 
 
-_instances: dict[str, Recogniser] = {}
+_ALL = "*"
+_instances: dict[str, Any] = {}  # name → recogniser, plus _ALL → the tuple of all
 
 
 def all_recognisers() -> tuple[Recogniser, ...]:
     """One shared instance of every registered recogniser, in registration order."""
+    cached = _instances.get(_ALL)
+    if cached is not None:
+        return cached
     for name, factory in _FACTORIES.items():
         if name not in _instances:
             _instances[name] = factory()
-    return tuple(_instances[name] for name in _FACTORIES)
+    every = tuple(_instances[name] for name in _FACTORIES)
+    _instances[_ALL] = every
+    return every
 
 
 def recognisers_for(types: Iterable[str] | None) -> tuple[Recogniser, ...]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from pulsecrm.deid.text.findings import ALL_TYPES, Finding
 from pulsecrm.deid.text.normalisation import fold_width
@@ -71,7 +72,10 @@ def scrub(
 
 def resolve_overlaps(findings: Iterable[Finding]) -> list[Finding]:
     """Keep the best non-overlapping findings: score, then length, then position, then type."""
-    ranked = sorted(findings, key=lambda f: (-f.score, f.start - f.end, f.start, f.type))
+    by_position = sorted(findings)
+    if all(a.end <= b.start for a, b in pairwise(by_position)):
+        return by_position  # the common case: nothing to resolve
+    ranked = sorted(by_position, key=_rank)
     starts: list[int] = []
     accepted: list[Finding] = []
     for finding in ranked:
@@ -83,6 +87,10 @@ def resolve_overlaps(findings: Iterable[Finding]) -> list[Finding]:
         starts.insert(index, finding.start)
         accepted.insert(index, finding)
     return accepted
+
+
+def _rank(finding: Finding) -> tuple[float, int, int, str]:
+    return (-finding.score, finding.start - finding.end, finding.start, finding.type)
 
 
 def _validated_types(types: Iterable[str] | None) -> frozenset[str] | None:
