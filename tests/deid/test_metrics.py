@@ -1,4 +1,4 @@
-"""Utility metrics match ARX's definitions, checked against ARX's own golden values."""
+"""Utility metrics match ARX's definitions (checked against ARX's golden values); risk figures."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pulsecrm.deid.engine import AnonymizationSpec, anonymize
 from pulsecrm.deid.hierarchy import Hierarchy
 from pulsecrm.deid.lattice import evaluate_node
 from pulsecrm.deid.metrics import ClassSummary, aecs, discernibility, loss
 from pulsecrm.deid.privacy_models import KAnonymity
 from pulsecrm.deid.qi_encoding import EncodedTable
+from pulsecrm.deid.risk import assess_risk
 from tests.deid.arx_reference_data import adult
 
 
@@ -80,3 +82,52 @@ def test_evaluate_node_rejects_bad_levels():
     table = EncodedTable.encode(df, {"a": Hierarchy.from_rows("a", [["x", "*"], ["y", "*"]])}, [])
     with pytest.raises(ValueError, match=r"outside 0\.\.1"):
         evaluate_node(table, [KAnonymity(1)], (2,), 0.0)
+
+
+# ---------------------------------------------------------------------- risk
+def _release() -> pd.DataFrame:
+    # Classes of sizes 1, 2 and 3 (plus one suppressed record, ignored).
+    return pd.DataFrame(
+        {
+            "age": ["20-29", "30-39", "30-39", "40-49", "40-49", "40-49", "*"],
+            "sex": ["F", "M", "M", "F", "F", "F", "*"],
+        }
+    )
+
+
+@pytest.mark.req("E3")
+def test_prosecutor_and_marketer_risk_without_population():
+    suppressed = np.array([False] * 6 + [True])
+    risk = assess_risk(_release(), ["age", "sex"], suppressed, threshold=0.4)
+    assert risk["prosecutor_max"] == 1.0
+    assert risk["prosecutor_avg"] == pytest.approx(3 / 6)  # classes / records
+    assert risk["marketer"] == pytest.approx(3 / 6)
+    assert risk["journalist_max"] == risk["prosecutor_max"]
+    assert risk["sample_uniques"] == pytest.approx(1 / 6)
+    assert risk["records_at_risk"] == pytest.approx(3 / 6)  # risks 1 and 1/2 exceed 0.4
+
+
+@pytest.mark.req("E3")
+def test_journalist_risk_uses_the_population_class_sizes():
+    suppressed = np.array([False] * 6 + [True])
+    population = pd.DataFrame(
+        {
+            "age": ["20-29"] * 4 + ["30-39"] * 2 + ["40-49"] * 6,
+            "sex": ["F"] * 4 + ["M"] * 2 + ["F"] * 6,
+        }
+    )
+    risk = assess_risk(_release(), ["age", "sex"], suppressed, population=population)
+    assert risk["journalist_max"] == pytest.approx(1 / 2)
+    assert risk["journalist_avg"] == pytest.approx((1 / 4 + 2 / 2 + 3 / 6) / 6)
+    assert risk["prosecutor_max"] == 1.0
+
+
+def test_engine_generalises_the_population_for_journalist_risk(shared_dir):
+    df, hierarchies = adult(shared_dir)
+    sample = df.sample(n=3000, random_state=1).reset_index(drop=True)
+    spec = AnonymizationSpec(hierarchies, [KAnonymity(5)], suppression_limit=0.05)
+    result = anonymize(sample, spec, population=df)
+    assert result.verified
+    assert result.risk["prosecutor_max"] <= 1 / 5
+    assert result.risk["journalist_max"] <= result.risk["prosecutor_max"]
+    assert result.risk["journalist_avg"] < result.risk["prosecutor_avg"]
