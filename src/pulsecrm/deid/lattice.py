@@ -11,18 +11,23 @@ How the search stays fast without a per-row loop:
 * **Lower bounds, then branch and bound.**  Every metric here has a cheap lower
   bound that depends on the levels only (for Loss: the loss if nothing were
   suppressed; for the precomputed entropy: the exact value).  Nodes whose bound
-  is not below the best score found so far are never evaluated.  Bounds are
-  monotone in the levels, as in ARX.
+  is not below the best score found so far are never evaluated.
 * **Predictive tagging (Flash's idea).**  When every model is monotone for the
   configuration (see :mod:`pulsecrm.deid.privacy_models`), a node that fails
   makes all its predecessors fail and a node that passes makes all its
   successors pass.  We always check the *highest* undecided candidate first, so
   one failure rules out a whole down-set at once.  Without monotonicity we check
   candidates exactly, in bound order — slower, still optimal.
+* **Pairwise outlier floors.**  A class at a node is contained in its
+  projection onto any two QIs, so records in projected classes smaller than
+  ``k`` must be suppressed.  These floors (one bincount per QI pair and level
+  pair, computed once) reject most failing nodes without grouping and tighten
+  the Loss and discernibility bounds.
 * **Roll-up.**  A node's equivalence classes are computed from the cached cells
-  (distinct QI/sensitive code tuples with counts) of an already evaluated
-  predecessor by mapping codes level-to-level and re-grouping — usually a few
-  hundred cells instead of all rows.
+  (distinct QI/sensitive code tuples with counts) of the smallest cached
+  predecessor by mapping codes level-to-level and re-grouping, not from the
+  rows.  Because tagging walks the lattice top-down, the meet of the next few
+  candidates is cached as a shared predecessor ("hub") for them.
 """
 
 from __future__ import annotations
