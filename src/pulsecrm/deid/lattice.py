@@ -210,15 +210,31 @@ class PairwiseOutlierBound:
         self.table = table
         self.k = k
         self._rare: dict[tuple[int, int, int, int], int] = {}
+        self._joint: dict[tuple[int, int], np.ndarray] = {}
         self._pairs = list(itertools.combinations(range(table.dimensions), 2))
+
+    def _joint_leaf_counts(self, d1: int, d2: int) -> np.ndarray:
+        """Rows per (leaf of QI d1, leaf of QI d2): one pass over the data per pair."""
+        key = (d1, d2)
+        joint = self._joint.get(key)
+        if joint is None:
+            q1, q2 = self.table.qis[d1], self.table.qis[d2]
+            n1, n2 = len(q1.hierarchy), len(q2.hierarchy)
+            flat = np.bincount(q1.row_codes * n2 + q2.row_codes, minlength=n1 * n2)
+            joint = flat.reshape(n1, n2)
+            self._joint[key] = joint
+        return joint
 
     def _rare_rows(self, d1: int, l1: int, d2: int, l2: int) -> int:
         key = (d1, l1, d2, l2)
         cached = self._rare.get(key)
         if cached is None:
             q1, q2 = self.table.qis[d1], self.table.qis[d2]
-            codes = q1.codes_at(l1) * q2.cardinalities[l2] + q2.codes_at(l2)
-            counts = np.bincount(codes)
+            joint = self._joint_leaf_counts(d1, d2)
+            codes1 = q1.hierarchy.level_codes[l1]
+            codes2 = q2.hierarchy.level_codes[l2]
+            cells = codes1[:, np.newaxis] * q2.cardinalities[l2] + codes2[np.newaxis, :]
+            counts = np.bincount(cells.ravel(), weights=joint.ravel())
             cached = int(counts[counts < self.k].sum())
             self._rare[key] = cached
         return cached
