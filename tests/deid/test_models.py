@@ -189,3 +189,13 @@ def test_no_model_means_k_equals_one(small):
     result = anonymize(df, AnonymizationSpec({"age": age}, []))
     assert result.levels == (0,)
     assert result.data["age"].tolist() == df["age"].tolist()
+
+
+def test_oversized_lattice_is_refused_before_search(monkeypatch):
+    columns = {f"q{i}": ["a", "b"] for i in range(22)}
+    df = pd.DataFrame(columns)
+    deep = Hierarchy.from_rows("q", [["a", "x", "*"], ["b", "x", "*"]])
+    _fails_before_search(monkeypatch)
+    spec = AnonymizationSpec({c: deep for c in columns}, [KAnonymity(2)])
+    with pytest.raises(DeidConfigError, match=r"31,381,059,609 nodes.*mondrian"):
+        anonymize(df, spec)

@@ -11,6 +11,7 @@ independent check disagrees with the search — a bug, never a user error.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Literal
@@ -46,6 +47,9 @@ __all__ = [
 ]
 
 SUPPRESSED = "*"
+# The optimal search keeps per-node state in arrays; beyond this the lattice is
+# too large to enumerate and Mondrian is the right tool.
+MAX_LATTICE_NODES = 2_000_000
 
 
 class DeidConfigError(ValueError):
@@ -60,6 +64,8 @@ class AnonymizationSpec:
     the lattice dimension order (and the order of ``levels`` in the result).
     ``numeric_quasi_identifiers`` only matters for Mondrian (which QIs to cut and
     release as numeric ranges); by default it is guessed from the hierarchy.
+    Mondrian never suppresses records, so it ignores ``suppression_limit`` and
+    ``metric``.
     """
 
     quasi_identifiers: dict[str, Hierarchy]
@@ -143,6 +149,14 @@ def validate(df: pd.DataFrame, spec: AnonymizationSpec) -> None:
             raise DeidConfigError(
                 f"hierarchy {hierarchy.name!r} for column {column!r} maps a value to two "
                 "different parents; each level must refine the next"
+            )
+    if spec.algorithm == "optimal":
+        nodes = math.prod(h.levels for h in spec.quasi_identifiers.values())
+        if nodes > MAX_LATTICE_NODES:
+            raise DeidConfigError(
+                f"the generalisation lattice has {nodes:,} nodes (more than "
+                f"{MAX_LATTICE_NODES:,}); use algorithm='mondrian', fewer quasi-identifiers "
+                "or hierarchies with fewer levels"
             )
     n = len(df)
     for model in spec.effective_models():
