@@ -33,11 +33,11 @@ _ID_CHECK = "10X98765432"
 _ID_CONTEXT = ("身份证", "证件", "id", "公民身份")
 
 _PASSPORT = re.compile(
-    r"(?i:护照|passport)(?:号码|号|(?i:no\.?|number)|#)?[ :：]{0,3}"
+    r"(?i:护照|passport)\s?(?:号码|号|(?i:no\.?|number)|#)?[ :：]{0,3}"
     r"(?P<value>[EGPSD][A-Z]?\d{7,8}|[A-Z]{1,2}\d{6,9}|\d{9})(?![0-9A-Za-z])"
 )
 _PERMIT = re.compile(
-    r"(?:通行证|台胞证|回乡证|(?i:permit))(?:号码|号|编号|(?i:no\.?|number))?[ :：]{0,3}"
+    r"(?:通行证|台胞证|回乡证|(?i:permit))\s?(?:号码|号|编号|(?i:no\.?|number))?[ :：]{0,3}"
     r"(?P<value>[A-Za-z]{1,2}\d{7,10}|\d{8,10})(?![0-9A-Za-z])"
 )
 _DOCUMENT_GATE = ("护照", "通行证", "台胞证", "回乡证")

@@ -51,7 +51,7 @@ _TITLE = re.compile(_alternation(TITLES))
 _SINGLE_SURNAME_SET = frozenset(SINGLE_SURNAMES)
 _COMPOUND_SURNAME_SET = frozenset(COMPOUND_SURNAMES)
 _CUED = re.compile(
-    f"(?P<cue>{_alternation(STRONG_CUES + WEAK_CUES + ('护士长',))})[:： ]{{0,2}}"
+    f"(?P<cue>{_alternation(STRONG_CUES + WEAK_CUES)})(?P<colon>[:： ]{{0,2}})"
     + _SURNAME
     + f"(?=[{_CJK}])"
 )
@@ -60,18 +60,19 @@ _CLAUSE = re.compile(r"[,.;:!?。、\s(，；：！？（]" + _CLAUSE_BODY)
 _CLAUSE_AT_START = re.compile(_CLAUSE_BODY)
 _CJK_CHAR = re.compile(f"[{_CJK}]")
 _UPPER_THEN_LOWER = re.compile("[A-Z][a-z]")
-_STRONG = frozenset(STRONG_CUES) | {"护士长"}
+_STRONG = frozenset(STRONG_CUES)
 _ALL_CUES = (*STRONG_CUES, *WEAK_CUES, "回访", "通知", "提醒", "致电", "联系", "告知", "请")
 _AFTER_LABEL = re.compile(r"[:：] ?" + _SURNAME + f"(?P<given>[{_CJK}]{{1,2}}?)(?=[,(;，（；])")
 _DELIMITERS = frozenset(",.;:!?。、()\n\t \"'，；：！？（）")
 
+_EN_WORD = r"[A-Z][a-z]*(?:['\-][A-Z]?[a-z]+)*"
 _EN_TITLED = re.compile(
     r"(?:" + "|".join(ENGLISH_TITLES) + r")\.? "
     r"(?P<name>[A-Z][a-zA-Z'\-]+(?: [A-Z][a-zA-Z'\-]+){0,2})"
 )
 _EN_CUED = re.compile(
     r"(?i:name|patient|recipient|contact|spoke with|referral from|requested by"
-    r"|seen by|saw|for)[: ]{1,3}(?P<name>[A-Z][a-z'\-]+(?: [A-Z][a-z'\-]+){1,2})"
+    r"|seen by|saw|for)[: ]{1,3}(?P<name>" + _EN_WORD + "(?: " + _EN_WORD + "){1,2})"
 )
 _EN_PAIR = re.compile(r"(?P<first>[A-Z][a-z]+) (?P<last>[A-Z][a-z'\-]+)(?![A-Za-z])")
 _EN_NOT_A_SURNAME = frozenset(
@@ -124,7 +125,11 @@ class NameRecogniser:
             given_at = match.end("sur")
             given_length = _given_name_length(text, given_at)
             end = given_at + given_length
-            strong = match.group("cue") in _STRONG
+            strong = (
+                match.group("cue") in _STRONG
+                or ":" in match.group("colon")
+                or "：" in match.group("colon")
+            )
             accepted = given_length > 0 and (
                 strong or self._plausible_weak_name(text, start, end, match.group("sur"))
             )

@@ -28,7 +28,7 @@ _PHONE_PATTERN = re.compile(
     + r"\d{4})"
     # PRC landline: (0755)12345678, 010-12345678, 0571-8888 8888, optional extension
     r"|(?P<landline>(?:[(（]0(?:10|2\d|[3-9]\d\d)[)）] ?|0(?:10|2\d|[3-9]\d\d)[ \-]?)"
-    r"[2-9]\d{2,3}[ \-]?\d{4}(?:(?: ?(?:转|分机|ext\.?|x) ?|-)\d{1,5})?)"
+    r"[1-9]\d{2,3}[ \-]?\d{4}(?:(?: ?(?:转|分机|ext\.?|x) ?|-)\d{1,5})?)"
     # international E.164 (+CC ...), validated with libphonenumber below
     r"|(?P<intl>\+(?!86)[1-9]\d{0,2}[ \-]?(?:\(\d{1,4}\)[ \-]?)?\d{1,4}(?:[ \-]?\d{2,5}){1,4})"
     # North-American domestic (415) 555-0132 / 415-555-0132 in English notes

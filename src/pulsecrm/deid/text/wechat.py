@@ -3,9 +3,9 @@
 Why context is mandatory: a WeChat id is 6–20 letters, digits, ``_`` or ``-``
 starting with a letter — indistinguishable from any English word or code on its
 own. After a Chinese cue (微信, 微信号, VX：) the id follows directly. After the
-English word "WeChat" used as a channel ("via WeChat article") a bare word is
-not taken as an account unless it is separated by a colon or looks like an id
-(has a digit, ``_`` or ``-``).
+English word "WeChat" used as a channel ("via WeChat article", "WeChat article
+shared by…") a bare lower-case word is not taken as an account unless it is
+separated by a colon or looks like an id (has a digit, ``_`` or ``-``).
 """
 
 from __future__ import annotations
@@ -64,4 +64,10 @@ def _is_channel_mention(text: str, match: re.Match[str]) -> bool:
     value = match.group("value")
     if any(c.isdigit() or c in "_-" for c in value):
         return False
-    return text[max(0, match.start() - 9) : match.start()].lower().endswith(_CHANNEL_WORDS)
+    if text[max(0, match.start() - 9) : match.start()].lower().endswith(_CHANNEL_WORDS):
+        return True
+    # "WeChat article shared by…": a lower-case word running on into prose
+    following = text[match.end() : match.end() + 2]
+    return (
+        value.islower() and len(following) == 2 and following[0] == " " and following[1].islower()
+    )
