@@ -21,6 +21,11 @@ Monotonicity (what lets the lattice search prune) is declared per model:
   drag a passing one below the threshold).  The search only uses predictive
   tagging when every model is monotonic in the applicable sense, and otherwise
   evaluates nodes exactly, so results are optimal either way.
+
+These flags are the ones ARX 3.x declares (``DistinctLDiversity``: monotonic
+with suppression and generalisation; ``EntropyLDiversity``,
+``RecursiveCLDiversity`` and ``TCloseness``: with generalisation only), so ARX
+does not treat l-diversity or t-closeness as monotonic under suppression either.
 """
 
 from __future__ import annotations
