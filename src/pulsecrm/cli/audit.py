@@ -17,6 +17,7 @@ from pulsecrm.kernel.audit_verify import (
     verify_database,
     verify_export,
 )
+from pulsecrm.store.engine import read_connection
 from pulsecrm.kernel.runtime import Kernel
 
 audit_app = typer.Typer(
@@ -80,7 +81,7 @@ def verify(
     with kernel_session() as kernel:
         tenant_id = kernel.tenant_id()
         keys = _trusted_keys(kernel, tenant_id)
-        with kernel.engine.connect() as conn:
+        with read_connection(kernel.engine) as conn:
             report = verify_database(conn, tenant_id, keys)
     _finish(report, as_json)
 
@@ -94,7 +95,7 @@ def export_command(file: Annotated[Path, typer.Argument(dir_okay=False)]) -> Non
         keys = _trusted_keys(kernel, tenant_id)
         with kernel.engine.begin() as conn:
             write_checkpoint(conn, tenant_id)
-        with kernel.engine.connect() as conn:
+        with read_connection(kernel.engine) as conn:
             count = export_log(conn, tenant_id, keys, file)
     err_console.print(f"exported {count} entries to {file}")
 

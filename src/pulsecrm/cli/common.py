@@ -18,6 +18,7 @@ from rich.console import Console
 from pulsecrm.kernel.accounts import find_account, local_operator
 from pulsecrm.kernel.context import AccessContext
 from pulsecrm.kernel.errors import KernelError
+from pulsecrm.store.engine import read_connection
 from pulsecrm.kernel.runtime import Kernel, build_kernel
 from pulsecrm.settings import Settings
 
@@ -64,7 +65,7 @@ def acting_context(
 ) -> AccessContext:
     """The context of the named account, or of the local operator created by ``init``."""
     tenant_id = kernel.tenant_id()
-    with kernel.engine.connect() as conn:
+    with read_connection(kernel.engine) as conn:
         account = find_account(conn, user) if user else local_operator(conn, tenant_id)
     if account is None:
         fail(f"unknown or inactive user {user!r}" if user else "no local operator; run init")

@@ -32,6 +32,7 @@ from sqlalchemy import (
 
 from pulsecrm.kernel._key_provider import KeyProvider
 from pulsecrm.kernel.errors import KeyUnavailable
+from pulsecrm.store.engine import read_connection
 
 keystore_metadata = MetaData()
 
@@ -108,7 +109,7 @@ class Keystore:
         """Keys of the given subjects; a shredded subject is simply absent."""
         wanted = list(dict.fromkeys(subject_ids))
         found: dict[str, AESGCM] = {}
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             for start in range(0, len(wanted), 900):
                 chunk = wanted[start : start + 900]
                 rows = conn.execute(
@@ -141,7 +142,7 @@ class Keystore:
         return int(result.rowcount or 0)
 
     def has_key(self, tenant_id: int, subject_id: str) -> bool:
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             return (
                 conn.execute(
                     select(func.count())
@@ -178,7 +179,7 @@ class Keystore:
     # -- rotation ---------------------------------------------------------
     def usage_by_version(self) -> dict[int, int]:
         usage: dict[int, int] = {}
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             for table in (data_key, tenant_secret):
                 rows = conn.execute(
                     select(table.c.kek_version, func.count()).group_by(table.c.kek_version)

@@ -91,11 +91,17 @@ def verify_stream(
     report = VerifyReport(tenant_id=tenant_id, tree_size=head.tree_size)
     if not _signature_ok(head, tenant_id, trusted_keys):
         report.fail(f"signed tree head (size {head.tree_size}): signature does not verify")
-    marks = sorted({c.tree_size: c for c in checkpoints if c.tree_size <= head.tree_size}.items())
-    for _size, checkpoint in marks:
+    signed = [c for c in checkpoints if c.tree_size <= head.tree_size] + [head]
+    for checkpoint in signed[:-1]:
         if not _signature_ok(checkpoint, tenant_id, trusted_keys):
             report.fail(f"checkpoint at size {checkpoint.tree_size}: signature does not verify")
-    marks.append((head.tree_size, head))
+    marks: list[tuple[int, SignedHead]] = []
+    for mark in sorted(signed, key=lambda c: c.tree_size):
+        if marks and marks[-1][0] == mark.tree_size:
+            if marks[-1][1].root != mark.root:
+                report.fail(f"two signed heads of size {mark.tree_size} disagree")
+            continue
+        marks.append((mark.tree_size, mark))
     mark_index = 0
     frontier = CompactRange()
     expected = 0
@@ -136,10 +142,12 @@ def verify_stream(
         while mark_index < len(marks) and marks[mark_index][0] == expected:
             mark = marks[mark_index][1]
             if frontier.root() != mark.root:
+                # Name the range unless a leaf-level check already pinned the entry.
+                pinned = report.first_bad_seq is not None and report.first_bad_seq <= expected
                 report.fail(
                     f"Merkle root at size {expected} does not match the signed checkpoint: "
                     f"an entry in {previous_mark + 1}..{expected} was altered",
-                    previous_mark + 1,
+                    None if pinned else previous_mark + 1,
                 )
             report.checkpoints += 1
             previous_mark = expected

@@ -31,7 +31,7 @@ from pulsecrm.kernel.shred_journal import ShredJournal
 from pulsecrm.kernel.tables import tenant
 from pulsecrm.kernel.vault import Vault
 from pulsecrm.settings import Settings
-from pulsecrm.store.engine import make_engine
+from pulsecrm.store.engine import make_engine, read_connection
 
 
 class NotInitialised(KernelError):
@@ -110,7 +110,7 @@ class Kernel:
 
     def tenant_id(self, slug: str | None = None) -> int:
         slug = slug or self.settings.tenant
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             found = conn.execute(select(tenant.c.id).where(tenant.c.slug == slug)).scalar()
         if found is None:
             raise NotInitialised(f"tenant {slug!r}")

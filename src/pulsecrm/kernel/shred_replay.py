@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from pulsecrm.store.engine import read_connection
 from pulsecrm.kernel.runtime import Kernel
 from pulsecrm.kernel.tables import shredded_subject
 
 
 def shredded_in_database(kernel: Kernel) -> dict[int, list[str]]:
     found: dict[int, list[str]] = {}
-    with kernel.engine.connect() as conn:
+    with read_connection(kernel.engine) as conn:
         for tenant_id, subject_id in conn.execute(
             select(shredded_subject.c.tenant_id, shredded_subject.c.subject_id)
         ):

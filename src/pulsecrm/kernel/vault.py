@@ -36,7 +36,7 @@ from pulsecrm.kernel.policy import Access, Policy
 from pulsecrm.kernel.shred_journal import ShredJournal
 from pulsecrm.kernel.tables import blind_index, shredded_subject
 from pulsecrm.store.base import Base
-from pulsecrm.store.engine import READ_ONLY
+from pulsecrm.store.engine import read_connection
 
 
 @dataclass
@@ -153,7 +153,7 @@ class Vault:
                 action,
                 f"role {ctx.role} may not reveal for {ctx.purpose}",
             )
-        with self._engine.connect().execution_options(**{READ_ONLY: True}) as conn, conn.begin():
+        with read_connection(self._engine) as conn, conn.begin():
             permitted = self._consented(conn, ctx, subject_ids)
             rows = self._load_rows(
                 conn, ctx.tenant_id, [s for s in subject_ids if s in permitted], allowed
@@ -312,7 +312,7 @@ class Vault:
                 f"role {ctx.role} may not use {field_name} for {ctx.purpose}",
             )
         normalised = NORMALISERS[spec.searchable](value)
-        with self._engine.connect().execution_options(**{READ_ONLY: True}) as conn, conn.begin():
+        with read_connection(self._engine) as conn, conn.begin():
             matches = self._confirmed_matches(conn, ctx.tenant_id, spec, [normalised])
         found = sorted(matches.get(normalised, set()))
         wanted = list(

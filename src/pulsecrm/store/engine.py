@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 READ_ONLY = "pulsecrm_read_only"
@@ -58,3 +58,8 @@ def _install_sqlite_pragmas(engine: Engine, synchronous: str) -> None:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def read_connection(engine: Engine) -> Connection:
+    """A connection whose transactions only read: on SQLite they don't take the write lock."""
+    return engine.connect().execution_options(**{READ_ONLY: True})
