@@ -8,7 +8,10 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from pulsecrm.deid.engine import AnonymizationSpec, anonymize
 from pulsecrm.deid.hierarchy import Hierarchy
 from pulsecrm.deid.lattice import NoSolutionError, OptimalSearch, evaluate_node
 from pulsecrm.deid.privacy_models import (
@@ -151,3 +154,58 @@ def test_search_finds_arx_golden_loss_node(shared_dir):
     outcome = OptimalSearch(table, [KAnonymity(5)], 1.0, "loss").run()
     assert outcome.levels == (0, 3, 0, 0, 2, 1, 1, 1, 0)
     assert outcome.score == pytest.approx(0.22041, abs=5e-6)
+
+
+# ---------------------------------------------------------------------- properties
+AGE = Hierarchy.from_rows(
+    "age", [[str(a), f"{a // 10 * 10}-{a // 10 * 10 + 9}", "*"] for a in range(20, 60)]
+)
+ZIP = Hierarchy.from_rows(
+    "zip", [[z, z[:4] + "*", "*"] for z in ("10001", "10002", "10011", "10012", "10021")]
+)
+SEX = Hierarchy.from_rows("sex", [["F", "*"], ["M", "*"]])
+
+
+@st.composite
+def small_tables(draw):
+    n = draw(st.integers(min_value=12, max_value=60))
+    rows = {
+        "age": draw(st.lists(st.integers(20, 59), min_size=n, max_size=n)),
+        "zip": draw(st.lists(st.sampled_from(ZIP.values), min_size=n, max_size=n)),
+        "sex": draw(st.lists(st.sampled_from(["F", "M"]), min_size=n, max_size=n)),
+        "dx": draw(st.lists(st.sampled_from(["a", "b", "c"]), min_size=n, max_size=n)),
+    }
+    df = pd.DataFrame(rows).astype(str)
+    k = draw(st.integers(2, 4))
+    limit = draw(st.sampled_from([0.0, 0.1, 0.3]))
+    models = [KAnonymity(k)]
+    if draw(st.booleans()) and df["dx"].nunique() >= 2:
+        models.append(DistinctLDiversity("dx", 2))
+    return df, models, limit
+
+
+@pytest.mark.req("E3")
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_tables())
+def test_random_tables_get_the_optimal_verified_release(case):
+    df, models, limit = case
+    hierarchies = {"age": AGE, "zip": ZIP, "sex": SEX}
+    sensitive = ["dx"] if len(models) > 1 else []
+    table = EncodedTable.encode(df, hierarchies, sensitive)
+    passing = {
+        levels: evaluate_node(table, models, levels, limit).metrics["loss"]
+        for levels in itertools.product(range(3), range(3), range(2))
+        if brute_force_passes(df, hierarchies, levels, models, limit)
+    }
+    spec = AnonymizationSpec(hierarchies, models, suppression_limit=limit)
+    if not passing:
+        with pytest.raises(NoSolutionError):
+            anonymize(df, spec)
+        return
+    result = anonymize(df, spec)
+    assert result.verified
+    assert result.metrics["loss"] == pytest.approx(min(passing.values()), abs=1e-9)
+    assert result.suppressed.sum() <= math.floor(limit * len(df) + 1e-9)
+    released = result.data.loc[~result.suppressed, list(hierarchies)]
+    if len(released):
+        assert released.value_counts().min() >= models[0].k

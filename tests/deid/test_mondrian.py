@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pycanon.anonymity as pycanon
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pulsecrm.deid.engine import AnonymizationSpec, anonymize
 from pulsecrm.deid.hierarchy import Hierarchy, interval_hierarchy
@@ -90,3 +92,54 @@ def test_mondrian_respects_l_diversity():
     assert result.verified
     assert pycanon.l_diversity(result.data, ["age"], ["dx"]) >= 3
     assert result.metrics["classes"] > 5, "it should still split the table"
+
+
+AGE = interval_hierarchy("age", range(0, 100), widths=[10, 50])
+REGION = Hierarchy.from_rows(
+    "region",
+    [
+        [code, code[:4] + "00", code[:2] + "0000", "*"]
+        for code in (
+            "440103",
+            "440104",
+            "440106",
+            "440303",
+            "440304",
+            "110101",
+            "110105",
+            "310104",
+        )
+    ],
+)
+
+
+@pytest.mark.req("E3")
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n=st.integers(min_value=4, max_value=120),
+    k=st.integers(min_value=2, max_value=8),
+    seed=st.integers(min_value=0, max_value=10_000),
+)
+def test_random_tables_are_always_k_anonymous(n, k, seed):
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame(
+        {
+            "age": rng.integers(0, 100, size=n).astype(str),
+            "region": rng.choice(REGION.values, size=n),
+        }
+    )
+    spec = AnonymizationSpec({"age": AGE, "region": REGION}, [KAnonymity(k)], algorithm="mondrian")
+    if n < k:
+        return
+    result = anonymize(df, spec)
+    assert result.verified
+    assert result.data[["age", "region"]].value_counts().min() >= k
+    ages = df["age"].astype(int)
+    bounds = result.data["age"].str.split("-", expand=True)
+    high = bounds[1] if 1 in bounds.columns else bounds[0]
+    low, high = bounds[0].astype(int), high.fillna(bounds[0]).astype(int)
+    assert ((low <= ages) & (ages <= high)).all()
+    covered = np.zeros(n, dtype=bool)
+    for lvl in range(REGION.levels):
+        covered |= REGION.generalize(df["region"], lvl) == result.data["region"].to_numpy()
+    assert covered.all()
