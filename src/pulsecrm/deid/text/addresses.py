@@ -75,6 +75,8 @@ _CUES = (
     "在",
     "到",
     "于",
+    "是",
+    "为",
 )
 _CUE_PATTERN = re.compile("|".join(sorted(_CUES, key=len, reverse=True)))
 _INSTITUTION_FOLLOWERS = (

@@ -59,7 +59,7 @@ WEAK_CUES: tuple[str, ...] = (
 RIGHT_CUES: tuple[str, ...] = (
     "(", "（", "由", "来电", "来院", "到院", "到诊", "代为", "携", "反馈", "表示", "称",
     "说", "负责", "今日", "今天", "于", "陪同", "要求", "预约", "咨询", "复诊", "已",
-    "自述", "主诉", "因", "在", "跟进", "推荐",
+    "自述", "主诉", "因", "在", "跟进", "推荐", "和", "与", "的", "是",
 )  # fmt: skip
 
 #: characters that (almost) never occur inside a given name; they end a name
