@@ -222,6 +222,7 @@ def anonymize(
         extra["non_uniform_entropy"] = non_uniform_entropy(table, levels)
         extra["search_nodes"] = float(outcome.statistics.nodes)
         extra["search_checked"] = float(outcome.statistics.checked)
+        extra["search_seconds"] = outcome.statistics.seconds
         if population is not None:
             generalised_population = population.copy()
             for column, level in zip(qis, levels, strict=True):
