@@ -712,6 +712,10 @@ class _Values:
         return street
 
 
+#: public name for the seeded value generator, reused by the held-out corpus
+ValueFactory = _Values
+
+
 # ---- filler vocabularies (non-PII, some deliberately confusable) ---------------------
 
 _ZH_FILLERS: dict[str, tuple[str, ...]] = {

@@ -62,7 +62,13 @@ _CJK_CHAR = re.compile(f"[{_CJK}]")
 _UPPER_THEN_LOWER = re.compile("[A-Z][a-z]")
 _STRONG = frozenset(STRONG_CUES)
 _ALL_CUES = (*STRONG_CUES, *WEAK_CUES, "回访", "通知", "提醒", "致电", "联系", "告知", "请")
-_AFTER_LABEL = re.compile(r"[:：] ?" + _SURNAME + f"(?P<given>[{_CJK}]{{1,2}}?)(?=[,(;，（；])")
+# a name alone in a field: after a colon, an enumeration comma or a tab, and before the
+# next separator (到诊：王平，女 / 会诊人员：张伟、李娜 / 客户信息\t王强\t男)
+_AFTER_LABEL = re.compile(
+    r"[:：、\t] ?" + _SURNAME + f"(?P<given>[{_CJK}]{{1,2}}?)(?=[,(;，（；、\t\n ]|$)"
+)
+# 我姓王 / 免贵姓李: a surname on its own
+_SURNAME_ONLY = re.compile(r"(?:我|免贵|本人|他|她|客户|患者)姓" + _SURNAME)
 _DELIMITERS = frozenset(",.;:!?。、()\n\t \"'，；：！？（）")
 
 _EN_WORD = r"[A-Z][a-z]*(?:['\-][A-Z]?[a-z]+)*"
@@ -97,6 +103,10 @@ class NameRecogniser:
             findings.extend(self._cued(text))
             findings.extend(self._clause(text))
             findings.extend(self._after_label(text))
+            findings.extend(
+                Finding(m.start("sur"), m.end("sur"), PERSON, 0.75)
+                for m in _SURNAME_ONLY.finditer(text)
+            )
         if _UPPER_THEN_LOWER.search(text):
             findings.extend(_english_names(text))
         return findings
@@ -160,6 +170,9 @@ class NameRecogniser:
         found: list[Finding] = []
         for match in _candidates(_AFTER_LABEL, text):
             start, end = match.start("sur"), match.end()
+            given = match.group("given")
+            if given.startswith(TITLES) or any(c in GIVEN_NAME_STOPS for c in given[:-1]):
+                continue  # 赵女士 is a surname with a title, found by the title rule
             if self._plausible_weak_name(text, start, end, match.group("sur")):
                 found.append(Finding(start, end, PERSON, 0.7))
         return found
