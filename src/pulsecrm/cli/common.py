@@ -18,9 +18,10 @@ from rich.console import Console
 from pulsecrm.kernel.accounts import find_account, local_operator
 from pulsecrm.kernel.context import AccessContext
 from pulsecrm.kernel.errors import KernelError
-from pulsecrm.store.engine import read_connection
-from pulsecrm.kernel.runtime import Kernel, build_kernel
+from pulsecrm.kernel.runtime import Kernel
 from pulsecrm.settings import Settings
+from pulsecrm.store.engine import read_connection
+from pulsecrm.wiring import build_app_kernel
 
 err_console = Console(stderr=True)
 P = ParamSpec("P")
@@ -53,7 +54,7 @@ def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 @contextmanager
 def kernel_session() -> Iterator[Kernel]:
-    kernel = build_kernel(settings())
+    kernel = build_app_kernel(settings())
     try:
         yield kernel
     finally:

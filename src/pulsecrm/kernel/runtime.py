@@ -27,6 +27,7 @@ from pulsecrm.kernel.audit_writer import AuditWriter
 from pulsecrm.kernel.consent_hook import ConsentHook, NoConsentRecorded
 from pulsecrm.kernel.errors import KernelError
 from pulsecrm.kernel.policy import Policy
+from pulsecrm.kernel.record_vault import RecordVault
 from pulsecrm.kernel.shred_journal import ShredJournal
 from pulsecrm.kernel.tables import tenant
 from pulsecrm.kernel.vault import Vault
@@ -80,6 +81,16 @@ class Kernel:
             shred_journal=ShredJournal(self.settings.key_dir / "shredded.jsonl"),
         )
 
+    @cached_property
+    def records(self) -> RecordVault:
+        """Per-record personal data (ledger evidence, notes), sealed like the person vault."""
+        return RecordVault(
+            catalog=self.catalog,
+            policy=self.policy,
+            keystore=self.keystore,
+            audit_writer=lambda: self.audit_writer,
+        )
+
     def signer_for(self, tenant_id: int) -> AuditSigner:
         signer = self._signers.get(tenant_id)
         if signer is None:
@@ -123,7 +134,13 @@ class Kernel:
         self.keystore.engine.dispose()
 
 
-def build_kernel(settings: Settings, *, provider: KeyProvider | None = None) -> Kernel:
+def build_kernel(
+    settings: Settings,
+    *,
+    provider: KeyProvider | None = None,
+    consent: ConsentHook | None = None,
+) -> Kernel:
+    """Build the kernel; ``consent`` plugs in the consent module (see ``pulsecrm.wiring``)."""
     provider = provider or open_provider(settings.key_provider, settings.key_dir)
     keystore = Keystore(make_engine(settings.effective_keystore_url), provider)
     return Kernel(
@@ -131,6 +148,7 @@ def build_kernel(settings: Settings, *, provider: KeyProvider | None = None) -> 
         engine=make_engine(settings.effective_database_url),
         keystore=keystore,
         catalog=default_catalog(),
+        consent=consent or NoConsentRecorded(),
     )
 
 

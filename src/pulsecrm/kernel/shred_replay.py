@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from pulsecrm.store.engine import read_connection
 from pulsecrm.kernel.runtime import Kernel
 from pulsecrm.kernel.tables import shredded_subject
+from pulsecrm.store.engine import read_connection
 
 
 def shredded_in_database(kernel: Kernel) -> dict[int, list[str]]:

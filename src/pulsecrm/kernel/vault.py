@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select
 
 from pulsecrm.catalog.loader import Catalog
 from pulsecrm.catalog.model import FieldSpec
 from pulsecrm.kernel._blind_index import BlindIndexer
 from pulsecrm.kernel._cipher import field_aad, seal, unseal
+from pulsecrm.kernel._field_store import load_rows, store_rows
 from pulsecrm.kernel._keystore import Keystore
 from pulsecrm.kernel.audit_log import AuditSigner, append_events
 from pulsecrm.kernel.audit_records import Action, AuditEvent, Outcome
@@ -35,19 +35,9 @@ from pulsecrm.kernel.normalisers import NORMALISERS
 from pulsecrm.kernel.policy import Access, Policy
 from pulsecrm.kernel.shred_journal import ShredJournal
 from pulsecrm.kernel.tables import blind_index, shredded_subject
+from pulsecrm.kernel.vault_records import PersonView, events_for
 from pulsecrm.store.base import Base
 from pulsecrm.store.engine import read_connection
-
-
-@dataclass
-class PersonView:
-    """What a caller gets for one person: values (masked unless revealed) and why others are not."""
-
-    subject_id: str
-    values: dict[str, str | None] = field(default_factory=dict)
-    revealed: set[str] = field(default_factory=set)
-    denied: dict[str, str] = field(default_factory=dict)
-    failed: dict[str, str] = field(default_factory=dict)
 
 
 class Vault:
@@ -155,7 +145,7 @@ class Vault:
             )
         with read_connection(self._engine) as conn, conn.begin():
             permitted = self._consented(conn, ctx, subject_ids)
-            rows = self._load_rows(
+            rows = load_rows(
                 conn, ctx.tenant_id, [s for s in subject_ids if s in permitted], allowed
             )
         keys = self._keystore.load_data_keys(
@@ -174,36 +164,13 @@ class Vault:
                     ctx, view, rows[subject_id], keys.get(subject_id), allowed, access, reveal
                 )
             views.append(view)
-            events.extend(self._events_for(ctx, view, action))
+            events.extend(events_for(ctx, view, action))
         return views, events
 
     def _consented(self, conn: Connection, ctx: AccessContext, subject_ids: list[str]) -> set[str]:
         if not self._catalog.purpose(ctx.purpose).needs_consent:
             return set(subject_ids)
         return self.consent.permitted(conn, ctx.tenant_id, subject_ids, ctx.purpose, ctx.channel)
-
-    def _load_rows(
-        self, conn: Connection, tenant_id: int, subject_ids: list[str], specs: list[FieldSpec]
-    ) -> dict[str, dict[str, object]]:
-        rows: dict[str, dict[str, object]] = {}
-        by_table: dict[str, list[FieldSpec]] = {}
-        for spec in specs:
-            by_table.setdefault(str(spec.table), []).append(spec)
-        for table_name, table_specs in by_table.items():
-            table = Base.metadata.tables[table_name]
-            columns = [table.c.person_id] + [table.c[str(s.column)] for s in table_specs]
-            for start in range(0, len(subject_ids), 900):
-                chunk = subject_ids[start : start + 900]
-                result = conn.execute(
-                    select(*columns).where(
-                        table.c.tenant_id == tenant_id, table.c.person_id.in_(chunk)
-                    )
-                )
-                for row in result:
-                    record = rows.setdefault(row[0], {})
-                    for spec, value in zip(table_specs, row[1:], strict=True):
-                        record[spec.name] = value
-        return rows
 
     def _fill(
         self,
@@ -237,53 +204,6 @@ class Vault:
                 view.revealed.add(spec.name)
             else:
                 view.values[spec.name] = mask_value(spec.mask, plain)
-
-    @staticmethod
-    def _events_for(ctx: AccessContext, view: PersonView, action: Action) -> list[AuditEvent]:
-        events = []
-        if view.values:
-            detail: dict[str, object] = {"revealed": sorted(view.revealed)} if view.revealed else {}
-            if view.denied:
-                detail["denied"] = view.denied
-            events.append(
-                AuditEvent(
-                    ctx.actor,
-                    ctx.role,
-                    ctx.purpose,
-                    action,
-                    Outcome.ALLOWED,
-                    view.subject_id,
-                    tuple(view.values),
-                    detail,
-                )
-            )
-        elif view.denied:
-            events.append(
-                AuditEvent(
-                    ctx.actor,
-                    ctx.role,
-                    ctx.purpose,
-                    action,
-                    Outcome.DENIED,
-                    view.subject_id,
-                    tuple(view.denied),
-                    {"denied": view.denied},
-                )
-            )
-        if view.failed:
-            events.append(
-                AuditEvent(
-                    ctx.actor,
-                    ctx.role,
-                    ctx.purpose,
-                    Action.DECRYPT,
-                    Outcome.FAILED,
-                    view.subject_id,
-                    tuple(view.failed),
-                    {"failed": view.failed},
-                )
-            )
-        return events
 
     # -- search ------------------------------------------------------------------
     def find_by(
@@ -362,7 +282,7 @@ class Vault:
                 candidates.setdefault(subject_id, set()).add(token)
         if not candidates:
             return {}
-        rows_by_subject = self._load_rows(conn, tenant_id, list(candidates), [spec])
+        rows_by_subject = load_rows(conn, tenant_id, list(candidates), [spec])
         keys = self._keystore.load_data_keys(tenant_id, list(rows_by_subject))
         matches: dict[str, set[str]] = {}
         for subject_id, row in rows_by_subject.items():
@@ -482,7 +402,7 @@ class Vault:
                 )
             )
         for table_name, by_subject in table_rows.items():
-            self._store_rows(conn, Base.metadata.tables[table_name], ctx.tenant_id, by_subject, new)
+            store_rows(conn, Base.metadata.tables[table_name], ctx.tenant_id, by_subject, new)
         for subject_id, name in reindexed:
             conn.execute(
                 delete(blind_index).where(
@@ -494,35 +414,6 @@ class Vault:
         if index_rows:
             conn.execute(insert(blind_index), index_rows)
         append_events(conn, ctx.tenant_id, events, self._signer_for(ctx.tenant_id))
-
-    @staticmethod
-    def _store_rows(
-        conn: Connection,
-        table: Table,
-        tenant_id: int,
-        by_subject: dict[str, dict[str, object]],
-        new: set[str],
-    ) -> None:
-        inserts = [
-            {"person_id": s, "tenant_id": tenant_id, **cols}
-            for s, cols in by_subject.items()
-            if s in new
-        ]
-        if inserts:
-            columns = {c for row in inserts for c in row}
-            conn.execute(insert(table), [{c: row.get(c) for c in columns} for row in inserts])
-        for subject_id, cols in by_subject.items():
-            if subject_id in new:
-                continue
-            found = conn.execute(
-                update(table)
-                .where(table.c.tenant_id == tenant_id, table.c.person_id == subject_id)
-                .values(**cols)
-            ).rowcount
-            if not found:
-                conn.execute(
-                    insert(table).values(person_id=subject_id, tenant_id=tenant_id, **cols)
-                )
 
     # -- erasure -------------------------------------------------------------------
     def shred(self, conn: Connection, ctx: AccessContext, subject_ids: Sequence[str]) -> int:
