@@ -234,6 +234,15 @@ def test_address_negatives(text: str) -> None:
     assert values(text, "ADDRESS") == []
 
 
+def test_back_to_back_addresses_in_one_run() -> None:
+    text = "住址北京市朝阳区建国路88号现住址上海市浦东新区碧波路690号3幢502室户籍浙江省杭州市西湖区文三路90号"
+    assert values(text, "ADDRESS") == [
+        "北京市朝阳区建国路88号",
+        "上海市浦东新区碧波路690号3幢502室",
+        "浙江省杭州市西湖区文三路90号",
+    ]
+
+
 def test_english_street_address() -> None:
     text = "Ship to 123 Main St, Springfield, IL 62704 please"
     assert values(text, "ADDRESS") == ["123 Main St, Springfield, IL 62704"]

@@ -57,6 +57,7 @@ _HOUSE_NUMBER = re.compile(r"^[0-9\-]+(?:号|弄)")
 _CUES = (
     "家庭住址",
     "户籍地址",
+    "户籍",
     "现住址",
     "住址",
     "地址",
@@ -78,6 +79,8 @@ _CUES = (
     "是",
     "为",
 )
+_NEXT_ADDRESS_CUE = re.compile("|".join(cue for cue in _CUES if len(cue) > 1))
+_MAX_LEAD = 40  # an address starts at most this far before its first evidence
 _CUE_PATTERN = re.compile("|".join(sorted(_CUES, key=len, reverse=True)))
 _INSTITUTION_FOLLOWERS = (
     "医院",
@@ -138,12 +141,7 @@ class AddressRecogniser:
         else:
             runs = list(_RUN.finditer(text))
         for run in runs:
-            value = run.group()
-            if _EVIDENCE.search(value) is None:
-                continue
-            found = _chinese_address_in_run(text, value, run.start())
-            if found is not None:
-                findings.append(found)
+            findings.extend(_chinese_addresses_in_run(text, run.group(), run.start()))
         if _DIGIT_SPACE_CAPITAL.search(text):
             findings.extend(
                 Finding(m.start(), m.end(), ADDRESS, 0.8) for m in _ENGLISH_ADDRESS.finditer(text)
@@ -151,36 +149,59 @@ class AddressRecogniser:
         return findings
 
 
-def _chinese_address_in_run(text: str, run: str, offset: int) -> Finding | None:
-    first_suffix = _HAS_SUFFIX.search(run)
+def _chinese_addresses_in_run(text: str, run: str, offset: int) -> list[Finding]:
+    """Every address in one punctuation-free run (a run may hold 住址…现住址… back to back).
+
+    Each step starts at most ``_MAX_LEAD`` characters before the next piece of
+    evidence and always moves past it, so a long run costs linear time.
+    """
+    found: list[Finding] = []
+    position = 0
+    while True:
+        evidence = _EVIDENCE.search(run, position)
+        if evidence is None:
+            return found
+        start = max(position, evidence.start() - _MAX_LEAD)
+        address, parsed_to = _chinese_address_at(text, run, offset, start)
+        if address is not None:
+            found.append(address)
+        position = max(parsed_to, evidence.end())
+
+
+def _chinese_address_at(
+    text: str, run: str, offset: int, from_index: int
+) -> tuple[Finding | None, int]:
+    """The address chain starting at or after ``from_index``; also where parsing stopped."""
+    first_suffix = _HAS_SUFFIX.search(run, from_index)
     if first_suffix is None:
-        return None
-    start, cued = _trim_cue(run, first_suffix.start())
+        return None, len(run)
+    start, cued = _trim_cue(run, from_index, first_suffix.start())
     position = start
     components: list[tuple[str, str]] = []
     while position < len(run):
         match = _COMPONENT.match(run, position)
-        if match is None:
-            break
+        if match is None or _NEXT_ADDRESS_CUE.search(match.group()):
+            break  # …88号现住址上海市…: a new address begins
         components.append((match.group(), match.group("suffix")))
         position = match.end()
     if len(components) < 2:
-        return None
+        return None, position
     score = _evidence_score(components, cued)
     if score == 0.0:
-        return None
+        return None, position
     end = offset + position
     if text.startswith(_INSTITUTION_FOLLOWERS, end) and not _has_house_number(components):
-        return None
-    return Finding(offset + start, end, ADDRESS, score)
+        return None, position
+    return Finding(offset + start, end, ADDRESS, score), position
 
 
-def _trim_cue(run: str, first_suffix: int) -> tuple[int, bool]:
+def _trim_cue(run: str, from_index: int, first_suffix: int) -> tuple[int, bool]:
     """Start after the right-most cue word that ends before the first suffix."""
-    best = 0
-    for cue in _CUE_PATTERN.finditer(run, 0, first_suffix):
-        best = cue.end()
-    return best, best > 0
+    best = from_index
+    cued = False
+    for cue in _CUE_PATTERN.finditer(run, from_index, first_suffix):
+        best, cued = cue.end(), True
+    return best, cued
 
 
 def _has_house_number(components: list[tuple[str, str]]) -> bool:
