@@ -235,7 +235,10 @@ def test_address_negatives(text: str) -> None:
 
 
 def test_back_to_back_addresses_in_one_run() -> None:
-    text = "住址北京市朝阳区建国路88号现住址上海市浦东新区碧波路690号3幢502室户籍浙江省杭州市西湖区文三路90号"
+    text = (
+        "住址北京市朝阳区建国路88号现住址上海市浦东新区碧波路690号3幢502室"
+        "户籍浙江省杭州市西湖区文三路90号"
+    )
     assert values(text, "ADDRESS") == [
         "北京市朝阳区建国路88号",
         "上海市浦东新区碧波路690号3幢502室",

@@ -80,6 +80,7 @@ _CUES = (
     "为",
 )
 _NEXT_ADDRESS_CUE = re.compile("|".join(cue for cue in _CUES if len(cue) > 1))
+_LONGEST_CUE = max(len(cue) for cue in _CUES)
 _MAX_LEAD = 40  # an address starts at most this far before its first evidence
 _CUE_PATTERN = re.compile("|".join(sorted(_CUES, key=len, reverse=True)))
 _INSTITUTION_FOLLOWERS = (
@@ -180,7 +181,7 @@ def _chinese_address_at(
     components: list[tuple[str, str]] = []
     while position < len(run):
         match = _COMPONENT.match(run, position)
-        if match is None or _NEXT_ADDRESS_CUE.search(match.group()):
+        if match is None or _cue_starts_within(run, position, match.end()):
             break  # …88号现住址上海市…: a new address begins
         components.append((match.group(), match.group("suffix")))
         position = match.end()
@@ -193,6 +194,12 @@ def _chinese_address_at(
     if text.startswith(_INSTITUTION_FOLLOWERS, end) and not _has_house_number(components):
         return None, position
     return Finding(offset + start, end, ADDRESS, score), position
+
+
+def _cue_starts_within(run: str, start: int, end: int) -> bool:
+    """A multi-character cue (现住址, 户籍…) starting in ``run[start:end]``."""
+    cue = _NEXT_ADDRESS_CUE.search(run, start, end + _LONGEST_CUE - 1)
+    return cue is not None and cue.start() < end
 
 
 def _trim_cue(run: str, from_index: int, first_suffix: int) -> tuple[int, bool]:
