@@ -145,9 +145,18 @@ class AddressRecogniser:
             findings.extend(_chinese_addresses_in_run(text, run.group(), run.start()))
         if _DIGIT_SPACE_CAPITAL.search(text):
             findings.extend(
-                Finding(m.start(), m.end(), ADDRESS, 0.8) for m in _ENGLISH_ADDRESS.finditer(text)
+                Finding(m.start(), _english_end(m), ADDRESS, 0.8)
+                for m in _ENGLISH_ADDRESS.finditer(text)
             )
         return findings
+
+
+def _english_end(match: re.Match[str]) -> int:
+    """Keep the period of "St." but not the full stop after "Road."."""
+    value = match.group()
+    if value.endswith(".") and len(value[:-1].rsplit(" ", 1)[-1]) > 4:
+        return match.end() - 1
+    return match.end()
 
 
 def _chinese_addresses_in_run(text: str, run: str, offset: int) -> list[Finding]:
