@@ -156,6 +156,61 @@ GOLDEN: list[tuple[str, list[tuple[str, str]]]] = [
 ]
 
 
+#: written after everything above and scored once before any fix: 30 found, 5 missed,
+#: 0 false positives (recall 0.857). Four misses were then fixed generically (微信号是…,
+#: 太太/实习生 cues, 生日：12月3日); 家属（女儿）冯佳怡代签 is still missed.
+PROBES: list[tuple[str, list[tuple[str, str]]]] = [
+    ("陈先生的太太林美玲今天来做了洁牙", [("PERSON", "陈"), ("PERSON", "林美玲")]),
+    ("预约人：何文轩，18657123456，周三下午", [("PERSON", "何文轩"), ("PHONE", "18657123456")]),
+    ("客户反馈说邱医生态度很好", [("PERSON", "邱")]),
+    (
+        "电话打不通：152-6789-0123，改用微信 Tina_0521 联系",
+        [("PHONE", "152-6789-0123"), ("WECHAT_ID", "Tina_0521")],
+    ),
+    (
+        "送货地址：江苏省南京市鼓楼区中山路18号德基广场二期8楼",
+        [("ADDRESS", "江苏省南京市鼓楼区中山路18号德基广场二期8楼")],
+    ),
+    ("户口所在地：河南省郑州市金水区花园路街道", [("ADDRESS", "河南省郑州市金水区花园路街道")]),
+    ("证件类型：身份证，证件号码：44030619850612341X", [("ID_NUMBER", "44030619850612341X")]),
+    ("刷卡尾号3321，金额¥4,980", []),
+    ("张阿姨说她孙子下周来补牙", [("PERSON", "张")]),
+    ("主管：钟晓婷\u3000审核：吴海峰", [("PERSON", "钟晓婷"), ("PERSON", "吴海峰")]),
+    ("家属（女儿）冯佳怡代签", [("PERSON", "冯佳怡")]),
+    (
+        "Emergency contact is her brother, Michael Torres, 917-555-0143.",
+        [("PERSON", "Michael Torres"), ("PHONE", "917-555-0143")],
+    ),
+    (
+        "Pt. is Jessica Wu (DOB 1988-07-19), referred by Dr Kim.",
+        [("PERSON", "Jessica Wu"), ("DATE_OF_BIRTH", "1988-07-19"), ("PERSON", "Kim")],
+    ),
+    (
+        "Email the invoice to accounts@smile-dental.com.au",
+        [("EMAIL", "accounts@smile-dental.com.au")],
+    ),
+    ("She lives at 45 Queen Street, Auckland.", [("ADDRESS", "45 Queen Street, Auckland")]),
+    ("微信号是 heyun1990，手机同号", [("WECHAT_ID", "heyun1990")]),
+    ("QQ邮箱 123456789@qq.com", [("EMAIL", "123456789@qq.com")]),
+    ("报销银行账号：6217 0000 0123 4562", [("BANK_CARD", "6217 0000 0123 4562")]),
+    ("网址 www.meiyan-clinic.com 上有案例", [("URL", "www.meiyan-clinic.com")]),
+    ("今天下午三点，石医生会诊", [("PERSON", "石")]),
+    ("本次由实习生白雪协助拍片", [("PERSON", "白雪")]),
+    ("患者的姐姐杜若兰也想做种植", [("PERSON", "杜若兰")]),
+    ("住院号：2024-000871", [("MEDICAL_RECORD", "2024-000871")]),
+    ("身高165cm，体重52kg，血压120/80", []),
+    ("门牌号：西溪路556号8幢", [("ADDRESS", "西溪路556号8幢")]),
+    (
+        "Contact: Ahmed Khan, ahmed.khan@example.org",
+        [("PERSON", "Ahmed Khan"), ("EMAIL", "ahmed.khan@example.org")],
+    ),
+    ("香港手机 +852 6123 4567", [("PHONE", "+852 6123 4567")]),
+    ("生日：12月3日", [("DATE_OF_BIRTH", "12月3日")]),
+    ("出生年月：1992年6月", [("DATE_OF_BIRTH", "1992年6月")]),
+    ("复查结果：白细胞计数正常，建议3个月后复诊", []),
+]
+
+
 def _gold_spans(text: str, expected: list[tuple[str, str]]) -> list[tuple[str, int, int]]:
     spans: list[tuple[str, int, int]] = []
     for kind, value in expected:
@@ -164,13 +219,15 @@ def _gold_spans(text: str, expected: list[tuple[str, str]]) -> list[tuple[str, i
     return spans
 
 
-def _score_golden_set() -> tuple[Counter[str], Counter[str], Counter[str], list[str]]:
+def _score_golden_set(
+    sentences: list[tuple[str, list[tuple[str, str]]]] | None = None,
+) -> tuple[Counter[str], Counter[str], Counter[str], list[str]]:
     """Overlap matching, as in the corpus evaluation: (tp, fp, fn) per type + misses."""
     tp: Counter[str] = Counter()
     fp: Counter[str] = Counter()
     fn: Counter[str] = Counter()
     misses: list[str] = []
-    for text, expected in GOLDEN:
+    for text, expected in GOLDEN if sentences is None else sentences:
         predicted = find_pii(text)
         used: set[int] = set()
         for kind, start, end in _gold_spans(text, expected):
@@ -214,3 +271,10 @@ def test_golden_set_aggregate_recall_and_precision() -> None:
 @pytest.mark.parametrize(("text", "expected"), [g for g in GOLDEN if not g[1]])
 def test_golden_negatives_have_no_findings(text: str, expected: list[tuple[str, str]]) -> None:
     assert [(f.type, text[f.start : f.end]) for f in find_pii(text)] == []
+
+
+def test_untuned_probes_stay_above_their_first_run() -> None:
+    tp, fp, fn, misses = _score_golden_set(PROBES)
+    found, wrong, missed = sum(tp.values()), sum(fp.values()), sum(fn.values())
+    assert found / (found + missed) >= 0.85, "\n".join(misses)
+    assert found / (found + wrong) >= 0.9, "\n".join(misses)

@@ -23,6 +23,7 @@ _DATE_FORMS = (
     r"|(?P<month_first>" + _MONTHS + r" \d{1,2},? (?:19|20)\d{2})"
     r"|(?P<day_first>\d{1,2} " + _MONTHS + r",? (?:19|20)\d{2})"
     r"|(?P<year_month>(?:19|20)\d{2}年\d{1,2}月)"
+    r"|(?P<month_day>(?:1[0-2]|0?[1-9])月(?:3[01]|[12]\d|0?[1-9])[日号])"
 )
 _DATE = r"(?:是|为|:| |\(|：|（){0,3}(?P<date>" + _DATE_FORMS + r")(?![0-9])"
 # literal-first so the regex engine can skip to candidate positions quickly

@@ -15,7 +15,7 @@ import re
 from pulsecrm.deid.text.findings import WECHAT_ID, Finding
 
 _VALUE = (
-    r"(?P<sep>\s?[:：]?\s?|\s|[（(])"
+    r"(?P<sep>\s?(?:[:：]|是|为)?\s?|\s|[（(])"
     r"(?P<value>[A-Za-z][A-Za-z0-9_\-]{5,19})(?![A-Za-z0-9_\-])"
 )
 # literal-first so the regex engine can skip to candidate positions quickly
