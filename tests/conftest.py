@@ -35,7 +35,9 @@ from collections.abc import Iterator  # noqa: E402
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-BACKENDS = [b for b in os.environ.get("PULSECRM_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
+BACKENDS = [
+    b for b in os.environ.get("PULSECRM_TEST_BACKENDS", "sqlite,postgresql").split(",") if b
+]
 PG_ADMIN_URL = os.environ.get(
     "PULSECRM_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )

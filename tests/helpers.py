@@ -14,20 +14,40 @@ from pulsecrm.kernel.runtime import Kernel
 from pulsecrm.kernel.tables import audit_entry
 
 
-def ctx(kernel: Kernel, role: str = "consultant", purpose: str = "service.appointment",
-        actor: str | None = None, channel: str | None = None) -> AccessContext:
+def ctx(
+    kernel: Kernel,
+    role: str = "consultant",
+    purpose: str = "service.appointment",
+    actor: str | None = None,
+    channel: str | None = None,
+) -> AccessContext:
     """A context for an account of ``role`` (created on first use)."""
     tenant_id = kernel.tenant_id()
     username = actor or f"test.{role.replace('_', '-')}"
     with kernel.engine.begin() as conn:
         if find_account(conn, username) is None:
-            create_account(conn, kernel.catalog, tenant_id=tenant_id, username=username,
-                           display_name=username, role=role, password=None)
-    return AccessContext(actor=username, role=role, tenant_id=tenant_id, purpose=purpose,
-                         channel=channel, locale="en")
+            create_account(
+                conn,
+                kernel.catalog,
+                tenant_id=tenant_id,
+                username=username,
+                display_name=username,
+                role=role,
+                password=None,
+            )
+    return AccessContext(
+        actor=username,
+        role=role,
+        tenant_id=tenant_id,
+        purpose=purpose,
+        channel=channel,
+        locale="en",
+    )
 
 
-def import_synthetic(kernel: Kernel, count: int, seed: int = 7) -> tuple[ImportReport, list[dict[str, str]]]:
+def import_synthetic(
+    kernel: Kernel, count: int, seed: int = 7
+) -> tuple[ImportReport, list[dict[str, str]]]:
     people = list(synthetic_people(count, seed=seed))
     rows: Iterable[tuple[int, dict[str, str | None]]] = (
         (i + 2, dict(p)) for i, p in enumerate(people)

@@ -34,13 +34,29 @@ def _run(*args: str) -> tuple[int, str]:
 def test_import_reports_bad_rows_merges_duplicates_and_never_doubles(installed, tmp_path) -> None:  # type: ignore[no-untyped-def]
     people = list(synthetic_people(9, seed=3))
     rows = [dict(p) for p in people[:6]]
-    rows.append({**people[0], "phone": "+86 " + people[0]["phone"][:3] + " "
-                 + people[0]["phone"][3:7] + " " + people[0]["phone"][7:],
-                 "city": "杭州"})  # the same person, other spelling → merged
+    rows.append(
+        {
+            **people[0],
+            "phone": "+86 "
+            + people[0]["phone"][:3]
+            + " "
+            + people[0]["phone"][3:7]
+            + " "
+            + people[0]["phone"][7:],
+            "city": "杭州",
+        }
+    )  # the same person, other spelling → merged
     rows.append({**people[6], "phone": "138-abc", "email": "", "id_number": ""})  # bad phone
-    rows.append({**people[7], "id_number": people[7]["id_number"][:-1] + "0"
-                 if people[7]["id_number"][-1] != "0" else people[7]["id_number"][:-1] + "1",
-                 "phone": "", "email": ""})  # bad check digit
+    rows.append(
+        {
+            **people[7],
+            "id_number": people[7]["id_number"][:-1] + "0"
+            if people[7]["id_number"][-1] != "0"
+            else people[7]["id_number"][:-1] + "1",
+            "phone": "",
+            "email": "",
+        }
+    )  # bad check digit
     rows.append({**people[8], "birth_date": "1990-02-30"})  # not a real date
     csv_file = _write(tmp_path / "people.csv", rows)
     code, out = _run("import", "people", str(csv_file), "--json")
@@ -51,29 +67,52 @@ def test_import_reports_bad_rows_merges_duplicates_and_never_doubles(installed, 
     assert errors == {(9, "phone"), (10, "id_number"), (11, "birth_date")}
     assert all(e["reason"] for e in report["errors"])
     # Row 11 (people[8]) was bad: nothing of it is stored.
-    code, out = _run("people", "find", "--phone", people[8]["phone"], "--purpose",
-                     "service.appointment", "--json")
+    code, out = _run(
+        "people",
+        "find",
+        "--phone",
+        people[8]["phone"],
+        "--purpose",
+        "service.appointment",
+        "--json",
+    )
     assert json.loads(out) == []
     # Re-running the same file never doubles anyone.
     code, out = _run("import", "people", str(csv_file), "--json")
     again = json.loads(out)
     assert again["created"] == 0 and again["updated"] == 7
-    code, out = _run("people", "find", "--email", people[0]["email"].upper(), "--purpose",
-                     "service.appointment", "--json")
+    code, out = _run(
+        "people",
+        "find",
+        "--email",
+        people[0]["email"].upper(),
+        "--purpose",
+        "service.appointment",
+        "--json",
+    )
     found = json.loads(out)
     assert len(found) == 1 and found[0]["city"] == "杭州"
 
 
 def test_all_or_nothing_writes_nothing_when_a_row_is_bad(installed, tmp_path) -> None:  # type: ignore[no-untyped-def]
     people = list(synthetic_people(3, seed=5))
-    rows = [dict(p) for p in people] + [{**people[0], "email": "nope", "phone": "",
-                                          "id_number": ""}]
-    code, out = _run("import", "people", str(_write(tmp_path / "p.csv", rows)), "--json",
-                     "--all-or-nothing")
+    rows = [dict(p) for p in people] + [
+        {**people[0], "email": "nope", "phone": "", "id_number": ""}
+    ]
+    code, out = _run(
+        "import", "people", str(_write(tmp_path / "p.csv", rows)), "--json", "--all-or-nothing"
+    )
     report = json.loads(out)
     assert report["created"] == 0 and report["errors"][0]["column"] == "email"
-    code, out = _run("people", "find", "--phone", people[1]["phone"], "--purpose",
-                     "service.appointment", "--json")
+    _code, out = _run(
+        "people",
+        "find",
+        "--phone",
+        people[1]["phone"],
+        "--purpose",
+        "service.appointment",
+        "--json",
+    )
     assert json.loads(out) == []
 
 
@@ -85,25 +124,44 @@ def test_unknown_column_is_named(installed, tmp_path) -> None:  # type: ignore[n
 
 
 @pytest.mark.req("D2", "H6")
-def test_find_masks_unless_revealed_and_denies_roles_without_grant(installed, kernel, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_find_masks_unless_revealed_and_denies_roles_without_grant(
+    installed, kernel, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     people = list(synthetic_people(2, seed=11))
     _write(tmp_path / "p.csv", people)
     ctx(kernel, "auditor")  # creates account test.auditor
     kernel.close()
     assert _run("import", "people", str(tmp_path / "p.csv"))[0] == 0
     phone = people[0]["phone"]
-    code, out = _run("people", "find", "--phone", f"{phone[:3]} {phone[3:7]} {phone[7:]}",
-                     "--purpose", "service.appointment", "--json")
+    code, out = _run(
+        "people",
+        "find",
+        "--phone",
+        f"{phone[:3]} {phone[3:7]} {phone[7:]}",
+        "--purpose",
+        "service.appointment",
+        "--json",
+    )
     [masked] = json.loads(out)
     assert masked["phone"] == f"{phone[:3]}****{phone[-4:]}"
     assert masked["name"] != people[0]["name"]
-    code, out = _run("people", "find", "--phone", phone, "--purpose", "service.appointment",
-                     "--reveal", "--json")
+    code, out = _run(
+        "people", "find", "--phone", phone, "--purpose", "service.appointment", "--reveal", "--json"
+    )
     [shown] = json.loads(out)
     assert shown["phone"] == "+86" + phone and shown["name"] == people[0]["name"]
     assert shown["id_number"] == people[0]["id_number"]
-    code, out = _run("people", "find", "--phone", phone, "--purpose", "service.appointment",
-                     "--user", "test.auditor", "--json")
+    code, out = _run(
+        "people",
+        "find",
+        "--phone",
+        phone,
+        "--purpose",
+        "service.appointment",
+        "--user",
+        "test.auditor",
+        "--json",
+    )
     assert code == 2 and "denied" in out
     code, out = _run("people", "find", "--phone", phone, "--purpose", "no.such.purpose", "--json")
     assert code == 2
@@ -121,5 +179,5 @@ def test_find_masks_unless_revealed_and_denies_roles_without_grant(installed, ke
 def test_init_is_idempotent(installed) -> None:  # type: ignore[no-untyped-def]
     assert _run("init")[0] == 0
     assert _run("init")[0] == 0
-    code, out = _run("keys", "status", "--json")
+    _code, out = _run("keys", "status", "--json")
     assert json.loads(out)["active_version"] == 1

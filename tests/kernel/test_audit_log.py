@@ -51,9 +51,11 @@ def _tamper(kernel, *statements: str, params: dict[str, object] | None = None) -
 @pytest.mark.req("H6")
 def test_update_and_delete_are_refused_by_the_database(kernel) -> None:  # type: ignore[no-untyped-def]
     _populate(kernel)
-    for statement in ("UPDATE audit_entry SET actor = 'someone.else' WHERE seq = 3",
-                      "DELETE FROM audit_entry WHERE seq = 3",
-                      "DELETE FROM audit_checkpoint"):
+    for statement in (
+        "UPDATE audit_entry SET actor = 'someone.else' WHERE seq = 3",
+        "DELETE FROM audit_entry WHERE seq = 3",
+        "DELETE FROM audit_checkpoint",
+    ):
         with pytest.raises(DBAPIError, match="append-only"), kernel.engine.begin() as conn:
             conn.execute(text(statement))
 
@@ -75,16 +77,26 @@ def test_intact_log_verifies_with_its_entry_count(kernel) -> None:  # type: igno
         (["UPDATE audit_entry SET outcome = 'denied' WHERE seq = 5"], 5),
         (["DELETE FROM audit_entry WHERE seq = 23"], 23),
         # swap two entries' content (everything but their positions)
-        (["UPDATE audit_entry SET seq = -1 WHERE seq = 11",
-          "UPDATE audit_entry SET seq = 11 WHERE seq = 12",
-          "UPDATE audit_entry SET seq = 12 WHERE seq = -1"], 11),
+        (
+            [
+                "UPDATE audit_entry SET seq = -1 WHERE seq = 11",
+                "UPDATE audit_entry SET seq = 11 WHERE seq = 12",
+                "UPDATE audit_entry SET seq = 12 WHERE seq = -1",
+            ],
+            11,
+        ),
         # insert: shift later entries up and put a forged one in the gap
-        (["UPDATE audit_entry SET seq = seq + 1000000 WHERE seq >= 30",
-          "UPDATE audit_entry SET seq = seq - 999999 WHERE seq >= 1000000",
-          "INSERT INTO audit_entry (tenant_id, seq, ts_us, actor, role, purpose, action, "
-          "outcome, subject, fields, detail, leaf_hash) SELECT tenant_id, 30, ts_us, actor, "
-          "role, purpose, action, outcome, subject, fields, detail, leaf_hash "
-          "FROM audit_entry WHERE seq = 29"], 30),
+        (
+            [
+                "UPDATE audit_entry SET seq = seq + 1000000 WHERE seq >= 30",
+                "UPDATE audit_entry SET seq = seq - 999999 WHERE seq >= 1000000",
+                "INSERT INTO audit_entry (tenant_id, seq, ts_us, actor, role, purpose, action, "
+                "outcome, subject, fields, detail, leaf_hash) SELECT tenant_id, 30, ts_us, actor, "
+                "role, purpose, action, outcome, subject, fields, detail, leaf_hash "
+                "FROM audit_entry WHERE seq = 29",
+            ],
+            30,
+        ),
     ],
     ids=["changed-actor", "changed-outcome", "deleted", "swapped", "inserted"],
 )
@@ -100,11 +112,13 @@ def test_verify_names_the_first_bad_entry(kernel, statements, first_bad) -> None
 @pytest.mark.req("H6")
 def test_entry_appended_behind_the_systems_back_is_not_covered(kernel) -> None:  # type: ignore[no-untyped-def]
     count = _populate(kernel)
-    _tamper(kernel,
-            "INSERT INTO audit_entry (tenant_id, seq, ts_us, actor, role, purpose, action, "
-            "outcome, subject, fields, detail, leaf_hash) SELECT tenant_id, seq + 1, ts_us, actor, "
-            "role, purpose, action, outcome, subject, fields, detail, leaf_hash "
-            f"FROM audit_entry WHERE seq = {count}")
+    _tamper(
+        kernel,
+        "INSERT INTO audit_entry (tenant_id, seq, ts_us, actor, role, purpose, action, "
+        "outcome, subject, fields, detail, leaf_hash) SELECT tenant_id, seq + 1, ts_us, actor, "
+        "role, purpose, action, outcome, subject, fields, detail, leaf_hash "
+        f"FROM audit_entry WHERE seq = {count}",
+    )
     kernel.close()
     code, report = _verify()
     assert code == 1 and report["first_bad_entry"] == count + 1
@@ -119,11 +133,31 @@ def test_rewritten_leaf_hashes_are_still_caught_by_the_signed_root(kernel) -> No
     _populate(kernel)
     row = audit_rows(kernel, seq=9)[0]
     row["actor"] = "intruder"
-    forged = leaf_hash(canonical_bytes(**{k: row[k] for k in (
-        "tenant_id", "seq", "ts_us", "actor", "role", "purpose", "action", "outcome",
-        "subject", "fields", "detail")}))
-    _tamper(kernel, "UPDATE audit_entry SET actor = 'intruder', leaf_hash = :h WHERE seq = 9",
-            params={"h": forged})
+    forged = leaf_hash(
+        canonical_bytes(
+            **{
+                k: row[k]
+                for k in (
+                    "tenant_id",
+                    "seq",
+                    "ts_us",
+                    "actor",
+                    "role",
+                    "purpose",
+                    "action",
+                    "outcome",
+                    "subject",
+                    "fields",
+                    "detail",
+                )
+            }
+        )
+    )
+    _tamper(
+        kernel,
+        "UPDATE audit_entry SET actor = 'intruder', leaf_hash = :h WHERE seq = 9",
+        params={"h": forged},
+    )
     kernel.close()
     code, report = _verify()
     assert code == 1

@@ -45,8 +45,9 @@ def test_raw_database_holds_no_plaintext_identifiers(kernel, backend, db_url) ->
         if not shutil.which("pg_dump"):
             pytest.fail("pg_dump is required for this test")
         url = db_url.replace("postgresql+psycopg://", "postgresql://")
-        blob = subprocess.run(["pg_dump", "--no-owner", url], check=True,
-                              capture_output=True).stdout
+        blob = subprocess.run(
+            ["pg_dump", "--no-owner", url], check=True, capture_output=True
+        ).stdout
     assert len(blob) > 1_000_000
     assert _leaks(blob, people) == []
 
@@ -56,12 +57,17 @@ def test_ciphertext_moved_to_another_row_or_field_fails_and_is_audited(kernel) -
     import_synthetic(kernel, 2)
     first, second = [r["subject"] for r in audit_rows(kernel, action="create")]
     with kernel.engine.begin() as conn:
-        blob = conn.execute(text("SELECT phone FROM person_identity WHERE person_id = :p"),
-                            {"p": first}).scalar_one()
-        conn.execute(text("UPDATE person_identity SET phone = :b WHERE person_id = :p"),
-                     {"b": blob, "p": second})
-        conn.execute(text("UPDATE person_identity SET email = :b WHERE person_id = :p"),
-                     {"b": blob, "p": first})
+        blob = conn.execute(
+            text("SELECT phone FROM person_identity WHERE person_id = :p"), {"p": first}
+        ).scalar_one()
+        conn.execute(
+            text("UPDATE person_identity SET phone = :b WHERE person_id = :p"),
+            {"b": blob, "p": second},
+        )
+        conn.execute(
+            text("UPDATE person_identity SET email = :b WHERE person_id = :p"),
+            {"b": blob, "p": first},
+        )
     consultant = ctx(kernel)
     views = kernel.vault.read(consultant, [first, second], ["phone", "email"], reveal=True)
     by_id = {v.subject_id: v for v in views}

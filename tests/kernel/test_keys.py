@@ -41,7 +41,9 @@ def test_rotate_then_retire_old_master_key_keeps_everyone_readable(kernel, insta
     fresh = build_kernel(installed)
     try:
         views = fresh.vault.read(ctx(fresh), subjects, ["phone"], reveal=True)
-        assert sorted(v.values["phone"] for v in views) == sorted("+86" + p["phone"] for p in people)
+        assert sorted(v.values["phone"] for v in views) == sorted(
+            "+86" + p["phone"] for p in people
+        )
         assert not any(v.failed for v in views)
     finally:
         fresh.close()
@@ -81,8 +83,11 @@ def test_pre_shred_copy_of_the_database_cannot_be_read_for_the_shredded_person(
         copy_name = name + "_copy"
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{copy_name}" TEMPLATE "{name}"'))
-        request.addfinalizer(lambda: admin.connect().execute(
-            text(f'DROP DATABASE IF EXISTS "{copy_name}" WITH (FORCE)')))
+        request.addfinalizer(
+            lambda: admin.connect().execute(
+                text(f'DROP DATABASE IF EXISTS "{copy_name}" WITH (FORCE)')
+            )
+        )
         copy_url = db_url.rsplit("/", 1)[0] + "/" + copy_name
     live = build_kernel(installed)
     try:
@@ -96,8 +101,10 @@ def test_pre_shred_copy_of_the_database_cannot_be_read_for_the_shredded_person(
     old = build_kernel(installed.model_copy(update={"database_url": copy_url}))
     try:
         officer = ctx(old, "privacy_officer", "compliance.dsr", actor="test.officer2")
-        views = {v.subject_id: v for v in old.vault.read(officer, [victim, survivor],
-                                                            ["name", "phone"], reveal=True)}
+        views = {
+            v.subject_id: v
+            for v in old.vault.read(officer, [victim, survivor], ["name", "phone"], reveal=True)
+        }
         assert views[victim].failed == {"name": "key destroyed", "phone": "key destroyed"}
         assert views[victim].values == {}
         assert views[survivor].values["phone"].startswith("+86")
@@ -134,6 +141,5 @@ def test_restored_key_store_backup_is_shredded_again_by_replay(kernel, installed
 def test_key_file_readable_by_others_refuses_to_start(installed) -> None:  # type: ignore[no-untyped-def]
     key_file = Path(installed.key_dir) / "kek-v1.key"
     key_file.chmod(0o644)
-    code, out = _cli("people", "find", "--phone", "13812345678", "--purpose",
-                     "service.appointment")
+    code, out = _cli("people", "find", "--phone", "13812345678", "--purpose", "service.appointment")
     assert code == 2 and "refusing to start" in out

@@ -17,9 +17,18 @@ from pulsecrm.kernel.normalisers import (
 
 @pytest.mark.parametrize(
     "spelling",
-    ["13812345678", "138 1234 5678", "138-1234-5678", "+86 138 1234 5678", "+8613812345678",
-     "0086 138 1234 5678", "008613812345678", "(+86) 138-1234-5678", "１３８１２３４５６７８",
-     "86 13812345678"],
+    [
+        "13812345678",
+        "138 1234 5678",
+        "138-1234-5678",
+        "+86 138 1234 5678",
+        "+8613812345678",
+        "0086 138 1234 5678",
+        "008613812345678",
+        "(+86) 138-1234-5678",
+        "１３８１２３４５６７８",
+        "86 13812345678",
+    ],
 )
 def test_mobile_spellings_normalise_to_e164(spelling: str) -> None:
     assert normalise_phone(spelling) == "+8613812345678"
@@ -27,20 +36,31 @@ def test_mobile_spellings_normalise_to_e164(spelling: str) -> None:
 
 @pytest.mark.parametrize(
     ("spelling", "e164"),
-    [("010-6552 9988", "+861065529988"), ("(0755) 8888 6666", "+8675588886666"),
-     ("+1 650-253-0000", "+16502530000"), ("+852 2123 4567", "+85221234567")],
+    [
+        ("010-6552 9988", "+861065529988"),
+        ("(0755) 8888 6666", "+8675588886666"),
+        ("+1 650-253-0000", "+16502530000"),
+        ("+852 2123 4567", "+85221234567"),
+    ],
 )
 def test_landlines_and_foreign_numbers_use_phonenumbers(spelling: str, e164: str) -> None:
     assert normalise_phone(spelling) == e164
 
 
-@given(st.integers(min_value=3, max_value=9), st.integers(min_value=0, max_value=10**9 - 1),
-       st.sampled_from(["", "+86", "0086", "+86 "]), st.sampled_from(["", " ", "-"]))
-def test_fast_mobile_path_agrees_with_phonenumbers(second: int, rest: int, prefix: str, sep: str) -> None:
+@given(
+    st.integers(min_value=3, max_value=9),
+    st.integers(min_value=0, max_value=10**9 - 1),
+    st.sampled_from(["", "+86", "0086", "+86 "]),
+    st.sampled_from(["", " ", "-"]),
+)
+def test_fast_mobile_path_agrees_with_phonenumbers(
+    second: int, rest: int, prefix: str, sep: str
+) -> None:
     digits = f"1{second}{rest:09d}"
     spelled = prefix + sep.join([digits[:3], digits[3:7], digits[7:]])
-    expected = phonenumbers.format_number(phonenumbers.parse(digits, "CN"),
-                                          phonenumbers.PhoneNumberFormat.E164)
+    expected = phonenumbers.format_number(
+        phonenumbers.parse(digits, "CN"), phonenumbers.PhoneNumberFormat.E164
+    )
     assert normalise_phone(spelled) == expected
 
 

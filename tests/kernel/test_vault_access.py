@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
+from pulsecrm.catalog import default_catalog
 from pulsecrm.kernel.errors import AccessDenied, AuditUnavailable, UnknownPurpose
 from pulsecrm.kernel.policy import Access, Policy
-from pulsecrm.catalog import default_catalog
 from tests.helpers import audit_rows, ctx, import_synthetic
 
 IDENTITY = ["name", "phone", "email", "id_number"]
@@ -56,8 +56,9 @@ def test_marketing_role_may_not_reveal_identifiers(kernel) -> None:  # type: ign
 def test_consent_based_purpose_is_denied_without_consent(kernel) -> None:  # type: ignore[no-untyped-def]
     import_synthetic(kernel, 1)
     subject = audit_rows(kernel, action="create")[0]["subject"]
-    [view] = kernel.vault.read(ctx(kernel, "consultant", "marketing.sms", channel="sms"),
-                               [subject], ["phone"])
+    [view] = kernel.vault.read(
+        ctx(kernel, "consultant", "marketing.sms", channel="sms"), [subject], ["phone"]
+    )
     assert view.values == {} and view.denied == {"phone": "consent"}
     assert audit_rows(kernel, purpose="marketing.sms", outcome="denied")
 
@@ -79,19 +80,25 @@ def test_policy_is_deny_by_default_and_health_never_reaches_marketing() -> None:
     assert policy.decide("consultant", "phone", "service.appointment") is Access.REVEAL
     assert policy.decide("nobody", "phone", "service.appointment") is Access.DENY
     assert policy.decide("consultant", "phone", "made.up") is Access.DENY
-    for field in ("chief_complaint", "consultation_notes", "questionnaire_answers",
-                  "special_condition"):
+    for field in (
+        "chief_complaint",
+        "consultation_notes",
+        "questionnaire_answers",
+        "special_condition",
+    ):
         for purpose in ("marketing.sms", "marketing.email", "marketing.wechat"):
             for role in default_catalog().roles:
                 assert policy.decide(role, field, purpose) is Access.DENY
     # Level-5 data is readable for care only, never for marketing of any kind.
-    assert all(policy.decide(r, "special_condition", "marketing.personalized_health") is Access.DENY
-               for r in default_catalog().roles)
+    assert all(
+        policy.decide(r, "special_condition", "marketing.personalized_health") is Access.DENY
+        for r in default_catalog().roles
+    )
 
 
 def test_tenants_never_see_each_other(kernel) -> None:  # type: ignore[no-untyped-def]
-    from pulsecrm.kernel.installation import ensure_tenant
     from pulsecrm.kernel.context import AccessContext
+    from pulsecrm.kernel.installation import ensure_tenant
 
     _, people = import_synthetic(kernel, 1)
     other_id, _ = ensure_tenant(kernel, "other-clinic", "另一家诊所")
@@ -104,14 +111,18 @@ def test_tenants_never_see_each_other(kernel) -> None:  # type: ignore[no-untype
 
 @pytest.mark.req("H6")
 def test_no_data_is_returned_when_the_audit_entry_cannot_be_written(kernel, backend) -> None:  # type: ignore[no-untyped-def]
-    _, people = import_synthetic(kernel, 1)
+    _, _people = import_synthetic(kernel, 1)
     subject = audit_rows(kernel, action="create")[0]["subject"]
     if backend == "sqlite":
-        block = ("CREATE TRIGGER block_audit BEFORE INSERT ON audit_entry "
-                 "BEGIN SELECT RAISE(ABORT, 'audit store unavailable'); END")
+        block = (
+            "CREATE TRIGGER block_audit BEFORE INSERT ON audit_entry "
+            "BEGIN SELECT RAISE(ABORT, 'audit store unavailable'); END"
+        )
     else:
-        block = ("CREATE TRIGGER block_audit BEFORE INSERT ON audit_entry "
-                 "FOR EACH ROW EXECUTE FUNCTION pulsecrm_refuse_change()")
+        block = (
+            "CREATE TRIGGER block_audit BEFORE INSERT ON audit_entry "
+            "FOR EACH ROW EXECUTE FUNCTION pulsecrm_refuse_change()"
+        )
     with kernel.engine.begin() as conn:
         conn.execute(text(block))
     with pytest.raises(AuditUnavailable):

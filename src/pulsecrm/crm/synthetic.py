@@ -20,7 +20,7 @@ def synthetic_people(count: int, *, seed: int = 20261129) -> Iterator[dict[str, 
     fake.seed_instance(seed)
     rng = random.Random(seed)
     for index in range(count):
-        id_number = fake.ssn(min_age=6, max_age=85)
+        id_number = fake.ssn(min_age=6, max_age=85)  # type: ignore[call-arg]
         born = f"{id_number[6:10]}-{id_number[10:12]}-{id_number[12:14]}"
         gender = "男" if int(id_number[16]) % 2 else "女"
         yield {

@@ -69,7 +69,8 @@ class AuditWriter:
 
     @staticmethod
     def _take(queue: list[_Pending]) -> tuple[list[_Pending], list[_Pending]]:
-        taken, count = [], 0
+        taken: list[_Pending] = []
+        count = 0
         for index, pending in enumerate(queue):
             if count and count + len(pending.events) > MAX_BATCH:
                 return taken, queue[index:]

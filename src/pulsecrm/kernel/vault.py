@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import cast
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Connection, Engine, delete, insert, select
@@ -193,7 +194,7 @@ class Vault:
                     continue
                 aad = field_aad(ctx.tenant_id, view.subject_id, str(spec.table), str(spec.column))
                 try:
-                    plain = unseal(aead, bytes(raw), aad)  # type: ignore[arg-type]
+                    plain = unseal(aead, bytes(cast(bytes, raw)), aad)
                 except DecryptionFailed:
                     view.failed[spec.name] = "ciphertext does not authenticate"
                     continue
@@ -291,7 +292,7 @@ class Vault:
                 continue
             aad = field_aad(tenant_id, subject_id, str(spec.table), str(spec.column))
             try:
-                plain = unseal(aead, bytes(blob), aad)  # type: ignore[arg-type]
+                plain = unseal(aead, bytes(cast(bytes, blob)), aad)
             except DecryptionFailed:
                 continue
             normal = NORMALISERS[str(spec.searchable)](plain)
