@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import BinaryIO
 
-import click
 import typer
 
 from pulsecrm.deid.text.findings import ALL_TYPES
@@ -67,16 +67,16 @@ def scrub_command(
                 f" / 未知的替换方式 {operator!r}"
             )
         key = _resolve_key(operator, key_env)
-        stdout = click.get_binary_stream("stdout")
+        stdout = sys.stdout.buffer
         if json_lines:
-            source = file.open("rb") if file is not None else click.get_binary_stream("stdin")
+            source = file.open("rb") if file is not None else sys.stdin.buffer
             try:
                 _scrub_json_lines(source, stdout, operator, key, wanted)
             finally:
                 if file is not None:
                     source.close()
         else:
-            raw = file.read_bytes() if file is not None else click.get_binary_stream("stdin").read()
+            raw = file.read_bytes() if file is not None else sys.stdin.buffer.read()
             text = _decode(raw, line_number=None)
             result = scrub(text, operator=operator, key=key, types=wanted)
             stdout.write(result.text.encode("utf-8"))
