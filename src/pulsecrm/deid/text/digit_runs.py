@@ -20,7 +20,7 @@ _LOOKBACK = 4  # room for a "(+86" or "00" just before the run
 @functools.lru_cache(maxsize=8)
 def digit_windows(text: str) -> tuple[tuple[int, int], ...]:
     """(start, end) windows that may hold a long number, widened slightly to the left."""
-    return tuple((max(0, m.start() - _LOOKBACK), m.end()) for m in _RUN.finditer(text))
+    return tuple([(max(0, m.start() - _LOOKBACK), m.end()) for m in _RUN.finditer(text)])
 
 
 def matches_in_digit_windows(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:

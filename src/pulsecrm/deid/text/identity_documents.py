@@ -40,7 +40,9 @@ _PERMIT = re.compile(
     r"(?:通行证|台胞证|回乡证|(?i:permit))\s?(?:号码|号|编号|(?i:no\.?|number))?[ :：]{0,3}"
     r"(?P<value>[A-Za-z]{1,2}\d{7,10}|\d{8,10})(?![0-9A-Za-z])"
 )
-_DOCUMENT_GATE = ("护照", "通行证", "台胞证", "回乡证")
+_DOCUMENT_CUE = re.compile("护照|通行证|台胞证|回乡证")
+_LATIN_DOCUMENT_CUE = re.compile("(?i:passport|permit)")
+_ASCII_LETTER = re.compile("[A-Za-z]")
 
 
 def id_checksum_ok(candidate: str) -> bool:
@@ -66,10 +68,10 @@ class IdentityDocumentRecogniser:
     def find(self, text: str) -> list[Finding]:
         """Scan ``text`` (width-folded) for identity documents."""
         findings = self._resident_ids(text)
-        if any(word in text for word in _DOCUMENT_GATE) or "pass" in text.lower():
+        if _DOCUMENT_CUE.search(text) or (
+            _ASCII_LETTER.search(text) and _LATIN_DOCUMENT_CUE.search(text)
+        ):
             findings.extend(self._with_context(text, _PASSPORT, PASSPORT))
-            findings.extend(self._with_context(text, _PERMIT, HK_MO_TW_PERMIT))
-        elif "permit" in text.lower():
             findings.extend(self._with_context(text, _PERMIT, HK_MO_TW_PERMIT))
         return findings
 

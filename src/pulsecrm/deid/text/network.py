@@ -20,6 +20,7 @@ _URL_TRAILING_PUNCTUATION = ".,;:!?)'\""
 _IPV4 = re.compile(
     r"(?<![0-9.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![0-9]|\.\d)"
 )
+_DOTTED_DIGITS = re.compile(r"[0-9]\.[0-9]{1,3}\.[0-9]")  # literal-first gate for _IPV4
 _IPV6 = re.compile(r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![0-9A-Fa-f:])")
 
 
@@ -40,7 +41,7 @@ class NetworkRecogniser:
                 while end > match.start() and text[end - 1] in _URL_TRAILING_PUNCTUATION:
                     end -= 1
                 findings.append(Finding(match.start(), end, URL, 0.9))
-        if "." in text:
+        if _DOTTED_DIGITS.search(text):
             findings.extend(Finding(m.start(), m.end(), IP, 0.85) for m in _IPV4.finditer(text))
         if text.count(":") >= 2:
             for match in _IPV6.finditer(text):

@@ -34,16 +34,17 @@ def find_pii(
     text: str, *, types: Iterable[str] | None = None, min_score: float = DEFAULT_MIN_SCORE
 ) -> list[Finding]:
     """Detect PII in ``text``; non-overlapping findings sorted by start offset."""
-    wanted = _validated_types(types)
+    wanted = None if types is None else _validated_types(types)
     folded = fold_width(text)
     candidates: list[Finding] = []
     for recogniser in recognisers_for(wanted):
-        candidates.extend(recogniser.find(folded))
-    kept = [
-        f
-        for f in candidates
-        if f.score >= min_score and f.end > f.start and (wanted is None or f.type in wanted)
-    ]
+        candidates += recogniser.find(folded)
+    if wanted is None:
+        kept = [f for f in candidates if f.score >= min_score and f.end > f.start]
+    else:
+        kept = [
+            f for f in candidates if f.score >= min_score and f.end > f.start and f.type in wanted
+        ]
     return resolve_overlaps(kept)
 
 
