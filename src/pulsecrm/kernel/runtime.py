@@ -119,6 +119,17 @@ class Kernel:
             self._indexers[tenant_id] = indexer
         return indexer
 
+    def link_secret(self, tenant_id: int) -> bytes:
+        """The tenant's HMAC key for signed links (preference pages, one-click unsubscribe)."""
+        cache: dict[int, bytes] = self.__dict__.setdefault("_link_secrets", {})
+        secret = cache.get(tenant_id)
+        if secret is None:
+            secret = self.keystore.tenant_secret(
+                tenant_id, "preference_link", lambda: os.urandom(32)
+            )
+            cache[tenant_id] = secret
+        return secret
+
     def tenant_id(self, slug: str | None = None) -> int:
         slug = slug or self.settings.tenant
         with read_connection(self.engine) as conn:
