@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from pulsecrm.consent.hook import LedgerConsentHook
 from pulsecrm.kernel.runtime import Kernel, build_kernel
 from pulsecrm.settings import Settings
 
 
 def build_app_kernel(settings: Settings) -> Kernel:
-    return build_kernel(settings)
+    return build_kernel(settings, consent=LedgerConsentHook())
 
 
 @contextmanager
