@@ -5,6 +5,9 @@ next to the output; ``--json`` also prints the summary on stdout so scripts
 can pipe it. Progress goes to stderr. Exit codes: 0 released, 2 bad config or
 input (the message names the file, key and rule; no traceback), 3 the privacy
 models cannot be met on this data.
+
+`pulsecrm deid export-people CONFIG OUTPUT` does the same for the CRM's own
+people, read through the kernel (see :mod:`pulsecrm.deid.people_export`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+
+from pulsecrm.cli.common import acting_context, handles_errors, kernel_session
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -99,6 +104,68 @@ def _to_json(summary: dict[str, Any]) -> str:
     return json.dumps(summary, indent=2, ensure_ascii=False, default=str)
 
 
+@handles_errors
+def export_people(
+    config: Annotated[Path, typer.Argument(metavar="CONFIG", help="YAML config of the export.")],
+    output: Annotated[
+        Path, typer.Argument(metavar="OUTPUT", help="Where to write the de-identified extract.")
+    ],
+    user: Annotated[
+        str | None, typer.Option("--user", help="Act as this account (default: local operator).")
+    ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option("--report", help="Report file (.html or .md); default OUTPUT.report.html."),
+    ] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="Output format (csv|parquet); default: by extension."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the JSON summary on stdout.")
+    ] = False,
+) -> None:
+    """Export the CRM's people de-identified per CONFIG, read through the kernel and audited.
+
+    Reads only the profile fields CONFIG names, for purpose analytics.deidentified
+    and as --user; identity fields are refused before any read. Writes OUTPUT, a
+    report, OUTPUT.summary.json and OUTPUT.process-record.json, and one audit
+    entry holding the SHA-256 of the extract and of the process record. Exit
+    codes: 0 exported, 2 refused or bad config, 3 no solution.
+    """
+    from pulsecrm.deid.engine import NoSolutionError
+    from pulsecrm.deid.people_export import PURPOSE, ExportFiles
+    from pulsecrm.deid.people_export import export_people as export_service
+
+    console = Console(stderr=True)
+    with kernel_session() as kernel:
+        ctx = acting_context(kernel, user, PURPOSE)
+        try:
+            with console.status("exporting people…") as spinner:
+
+                def status(message: str) -> None:
+                    spinner.update(message)
+                    console.print(f"[dim]•[/] {message}", highlight=False)
+
+                result = export_service(
+                    kernel, ctx, config, ExportFiles(output, report, fmt), status=status
+                )
+        except NoSolutionError as exc:
+            console.print(f"[bold red]no solution:[/] {exc}", highlight=False)
+            raise typer.Exit(EXIT_NO_SOLUTION) from None
+    export = result.summary["export"]
+    verdict = "[green]verified[/]" if export["verified"] else "[bold red]NOT verified[/]"
+    console.print(
+        f"{verdict}: {export['people']} people, {export['rows']} rows out, "
+        f"k={export['k']} → {output} (audit entry {export['audit_seq']}, "
+        f"sha256 {export['output_sha256'][:16]}…)",
+        highlight=False,
+    )
+    if as_json:
+        typer.echo(_to_json(result.summary))
+
+
 def register(app: typer.Typer) -> None:
-    """Attach ``run`` to the ``deid`` sub-app."""
+    """Attach ``run`` and ``export-people`` to the ``deid`` sub-app."""
     app.command("run")(run)
+    app.command("export-people")(export_people)
