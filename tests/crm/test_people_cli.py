@@ -99,7 +99,7 @@ def test_all_or_nothing_writes_nothing_when_a_row_is_bad(installed, tmp_path) ->
     rows = [dict(p) for p in people] + [
         {**people[0], "email": "nope", "phone": "", "id_number": ""}
     ]
-    code, out = _run(
+    _code, out = _run(
         "import", "people", str(_write(tmp_path / "p.csv", rows)), "--json", "--all-or-nothing"
     )
     report = json.loads(out)

@@ -96,3 +96,12 @@ def test_unknown_or_retired_region_codes_stay_valid() -> None:
 
     number = body + mod_11_2.calc_check_digit(body)
     assert normalise_id_number(number) == number
+
+
+@given(st.text(alphabet="0123456789", min_size=17, max_size=17))
+def test_check_digit_agrees_with_python_stdnum(body: str) -> None:
+    from stdnum.iso7064 import mod_11_2
+
+    from pulsecrm.kernel.normalisers import _check_digit
+
+    assert _check_digit(body) == mod_11_2.calc_check_digit(body)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 LOCALES = ("zh-CN", "en")
 _RETENTION = re.compile(r"^P(\d+)([DMY])$")
@@ -92,17 +92,25 @@ class FieldSpec(BaseModel):
             raise ValueError("must be 'table.column'")
         return value
 
+    _table: str | None = PrivateAttr(default=None)
+    _column: str | None = PrivateAttr(default=None)
+
+    def model_post_init(self, __context: object) -> None:
+        # Resolved once: the vault asks for table and column on every value it seals.
+        if self.stored_in:
+            self._table, self._column = self.stored_in.split(".")
+
     @property
     def sensitive(self) -> bool:
         return self.pi_class is PIClass.SENSITIVE
 
     @property
     def table(self) -> str | None:
-        return self.stored_in.split(".")[0] if self.stored_in else None
+        return self._table
 
     @property
     def column(self) -> str | None:
-        return self.stored_in.split(".")[1] if self.stored_in else None
+        return self._column
 
 
 class PurposeSpec(BaseModel):

@@ -17,8 +17,8 @@ from pulsecrm.kernel.audit_verify import (
     verify_database,
     verify_export,
 )
-from pulsecrm.store.engine import read_connection
 from pulsecrm.kernel.runtime import Kernel
+from pulsecrm.store.engine import read_connection
 
 audit_app = typer.Typer(
     help="Verify and export the tamper-evident audit log.", no_args_is_help=True

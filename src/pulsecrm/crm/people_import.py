@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy import insert, update
+from sqlalchemy import update
 
 from pulsecrm.crm.person_rows import COLUMNS, SEARCH_FIELDS, PersonRow, RowError, parse_person_row
 from pulsecrm.crm.tables import person
@@ -24,6 +24,7 @@ from pulsecrm.kernel.audit_records import now_us
 from pulsecrm.kernel.context import AccessContext
 from pulsecrm.kernel.errors import InvalidValue
 from pulsecrm.kernel.runtime import Kernel
+from pulsecrm.store.bulk import bulk_insert
 
 Mode = Literal["update", "skip"]
 BATCH_SIZE = 5000
@@ -144,10 +145,7 @@ def _store_batch(
                 if mode == "skip" and subject_id not in new_subjects:
                     report.skipped += 1
                     continue
-                if subject_id not in new_subjects:
-                    report.updated += 1
-                else:
-                    report.updated += 1
+                report.updated += 1
             else:
                 subject_id = uuid.uuid4().hex
                 new_subjects.add(subject_id)
@@ -159,12 +157,11 @@ def _store_batch(
             merged.update(row.profile)
         now = now_us()
         if new_subjects:
-            conn.execute(
-                insert(person),
-                [
-                    {"id": s, "tenant_id": ctx.tenant_id, "created_us": now, "updated_us": now}
-                    for s in new_subjects
-                ],
+            bulk_insert(
+                conn,
+                person,
+                ("id", "tenant_id", "created_us", "updated_us"),
+                [(s, ctx.tenant_id, now, now) for s in new_subjects],
             )
         touched = [s for s in records if s not in new_subjects]
         if touched:

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Table, insert, select, update
 
 from pulsecrm.catalog.model import FieldSpec
 from pulsecrm.store.base import Base
+from pulsecrm.store.bulk import bulk_insert
 
 
 def load_rows(
@@ -48,7 +49,8 @@ def store_rows(
     ]
     if inserts:
         columns = {c for row in inserts for c in row}
-        conn.execute(insert(table), [{c: row.get(c) for c in columns} for row in inserts])
+        ordered = sorted(columns)
+        bulk_insert(conn, table, ordered, [tuple(row.get(c) for c in ordered) for row in inserts])
     for subject_id, cols in by_subject.items():
         if subject_id in new:
             continue

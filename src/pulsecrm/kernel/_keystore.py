@@ -32,6 +32,7 @@ from sqlalchemy import (
 
 from pulsecrm.kernel._key_provider import KeyProvider
 from pulsecrm.kernel.errors import KeyUnavailable
+from pulsecrm.store.bulk import bulk_insert
 from pulsecrm.store.engine import read_connection
 
 keystore_metadata = MetaData()
@@ -56,6 +57,7 @@ tenant_secret = Table(
 )
 
 _CACHE_LIMIT = 200_000
+DATA_KEY_COLUMNS = ("tenant_id", "subject_id", "kek_version", "wrapped", "created_us")
 
 
 def _dek_aad(tenant_id: int, subject_id: str) -> bytes:
@@ -102,7 +104,12 @@ class Keystore:
             aeads[subject_id] = AESGCM(raw)
         if rows:
             with self.engine.begin() as conn:
-                conn.execute(insert(data_key), rows)
+                bulk_insert(
+                    conn,
+                    data_key,
+                    DATA_KEY_COLUMNS,
+                    [tuple(r[c] for c in DATA_KEY_COLUMNS) for r in rows],
+                )
         return aeads
 
     def load_data_keys(self, tenant_id: int, subject_ids: Iterable[str]) -> dict[str, AESGCM]:

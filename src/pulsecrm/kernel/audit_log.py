@@ -26,6 +26,22 @@ from pulsecrm.kernel.audit_records import (
 )
 from pulsecrm.kernel.merkle import EMPTY_ROOT, CompactRange, leaf_hash
 from pulsecrm.kernel.tables import audit_checkpoint, audit_entry, audit_head
+from pulsecrm.store.bulk import bulk_insert
+
+ENTRY_COLUMNS = (
+    "tenant_id",
+    "seq",
+    "ts_us",
+    "actor",
+    "role",
+    "purpose",
+    "action",
+    "outcome",
+    "subject",
+    "fields",
+    "detail",
+    "leaf_hash",
+)
 
 CHECKPOINT_INTERVAL = 256
 """A signed checkpoint is kept at least every this many entries, so tampering
@@ -118,7 +134,9 @@ def append_events(
                 "leaf_hash": leaf,
             }
         )
-    conn.execute(insert(audit_entry), rows)
+    bulk_insert(
+        conn, audit_entry, ENTRY_COLUMNS, [tuple(r[c] for c in ENTRY_COLUMNS) for r in rows]
+    )
     root = frontier.root()
     ts = now_us()
     signature = signer.sign(signed_head_message(tenant_id, seq, root, ts))

@@ -38,6 +38,7 @@ from pulsecrm.kernel.shred_journal import ShredJournal
 from pulsecrm.kernel.tables import blind_index, shredded_subject
 from pulsecrm.kernel.vault_records import PersonView, events_for
 from pulsecrm.store.base import Base
+from pulsecrm.store.bulk import bulk_insert
 from pulsecrm.store.engine import read_connection
 
 
@@ -236,6 +237,7 @@ class Vault:
         with read_connection(self._engine) as conn, conn.begin():
             matches = self._confirmed_matches(conn, ctx.tenant_id, spec, [normalised])
         found = sorted(matches.get(normalised, set()))
+        self._indexer_for(ctx.tenant_id).forget()
         wanted = list(
             fields
             or [
@@ -413,8 +415,14 @@ class Vault:
                 )
             )
         if index_rows:
-            conn.execute(insert(blind_index), index_rows)
+            bulk_insert(
+                conn,
+                blind_index,
+                ("tenant_id", "field", "token", "subject_id"),
+                [(r["tenant_id"], r["field"], r["token"], r["subject_id"]) for r in index_rows],
+            )
         append_events(conn, ctx.tenant_id, events, self._signer_for(ctx.tenant_id))
+        indexer.forget()
 
     # -- erasure -------------------------------------------------------------------
     def shred(self, conn: Connection, ctx: AccessContext, subject_ids: Sequence[str]) -> int:
