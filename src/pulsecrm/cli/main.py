@@ -10,8 +10,11 @@ from rich.table import Table
 from pulsecrm.cli import deid
 from pulsecrm.cli.audit import audit_app
 from pulsecrm.cli.common import err_console, handles_errors, settings
+from pulsecrm.cli.consent import consent_app
 from pulsecrm.cli.keys import keys_app
+from pulsecrm.cli.notices import notices_app
 from pulsecrm.cli.people import import_app, people_app
+from pulsecrm.cli.tokens import tokens_app
 
 app = typer.Typer(
     help="PulseCRM — privacy-first CRM for medical marketing.",
@@ -23,6 +26,9 @@ app.add_typer(import_app, name="import")
 app.add_typer(people_app, name="people")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
+app.add_typer(consent_app, name="consent")
+app.add_typer(notices_app, name="notices")
+app.add_typer(tokens_app, name="tokens")
 
 
 @app.callback()
