@@ -39,9 +39,9 @@ Authenticator = Callable[[Request, Kernel], StaffPrincipal]
 def bearer_token(request: Request, kernel: Kernel) -> StaffPrincipal:
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
-        raise TokenRefused()
     try:
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise TokenRefused()
         with read_connection(kernel.engine) as conn, conn.begin():
             token_id, account = authenticate(conn, secret.strip())
     except TokenRefused:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, Path
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pulsecrm.api.auth import StaffPrincipal
 from pulsecrm.api.deps import get_kernel, staff
@@ -21,15 +21,27 @@ from pulsecrm.store.engine import read_connection
 
 router = APIRouter(prefix="/api/v1", tags=["consent (staff)"])
 PROOF_ROLES = frozenset({"privacy_officer", "auditor"})
+PERSON_PATTERN = r"^[0-9A-Za-z_-]{1,32}$"
+PURPOSE_PATTERN = r"^[a-z0-9_.]{1,64}$"
+CHANNEL_PATTERN = r"^[a-z-]{1,16}$"
+HASH_PATTERN = r"^[0-9a-f]{1,64}$"
+PersonId = Annotated[str, Path(pattern=PERSON_PATTERN)]
 
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("NUL characters are not allowed")
+        return value
+
 
 class DecisionIn(_In):
-    purpose: str = Field(min_length=1, max_length=64)
-    channel: str | None = Field(default=None, max_length=16)
+    purpose: str = Field(pattern=PURPOSE_PATTERN)
+    channel: str | None = Field(default=None, pattern=CHANNEL_PATTERN)
     decision: Literal["grant", "refuse", "withdraw", "renew"]
 
 
@@ -57,10 +69,10 @@ class AuthorizationIn(_In):
 
 
 class RecordConsentIn(_In):
-    person_id: str = Field(min_length=1, max_length=32)
+    person_id: str = Field(pattern=PERSON_PATTERN)
     decisions: list[DecisionIn] = Field(min_length=1, max_length=20)
     method: str = Field(max_length=32)
-    notice_hash: str | None = Field(default=None, max_length=64)
+    notice_hash: str | None = Field(default=None, pattern=HASH_PATTERN)
     actor_type: Literal["self", "guardian", "staff"] = "self"
     evidence: EvidenceIn = Field(default_factory=EvidenceIn)
     guardian: GuardianIn | None = None
@@ -141,7 +153,7 @@ def _audit(
 
 @router.get("/consents/{person_id}")
 def consent_status(
-    person_id: str,
+    person_id: PersonId,
     principal: StaffPrincipal = Depends(staff),
     kernel: Kernel = Depends(get_kernel),
 ) -> dict[str, Any]:
@@ -154,7 +166,7 @@ def consent_status(
 
 @router.get("/consents/{person_id}/proof")
 def consent_proof(
-    person_id: str,
+    person_id: PersonId,
     principal: StaffPrincipal = Depends(staff),
     kernel: Kernel = Depends(get_kernel),
 ) -> dict[str, Any]:
@@ -169,7 +181,7 @@ def consent_proof(
 
 @router.post("/consents/{person_id}/preference-link")
 def preference_link(
-    person_id: str,
+    person_id: PersonId,
     days: int = 30,
     principal: StaffPrincipal = Depends(staff),
     kernel: Kernel = Depends(get_kernel),

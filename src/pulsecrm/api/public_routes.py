@@ -14,9 +14,10 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
 from starlette.concurrency import run_in_threadpool
 
+from pulsecrm.api.consent_routes import CHANNEL_PATTERN, HASH_PATTERN, PURPOSE_PATTERN
 from pulsecrm.api.deps import client_ip, get_kernel, intake_context
 from pulsecrm.consent import service
 from pulsecrm.consent.errors import LinkInvalid, NoticeNotFound
@@ -55,10 +56,17 @@ router = APIRouter(tags=["consent (public)"], dependencies=[Depends(gpc_signal)]
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("NUL characters are not allowed")
+        return value
+
 
 class PublicDecision(_In):
-    purpose: str = Field(min_length=1, max_length=64)
-    channel: str | None = Field(default=None, max_length=16)
+    purpose: str = Field(pattern=PURPOSE_PATTERN)
+    channel: str | None = Field(default=None, pattern=CHANNEL_PATTERN)
     granted: StrictBool  # explicit true or false: no default, nothing implied (B2)
 
 
@@ -69,7 +77,7 @@ class GuardianIn(_In):
 
 class PublicCaptureIn(_In):
     token: str = Field(min_length=10, max_length=400)
-    notice_hash: str = Field(min_length=1, max_length=64)
+    notice_hash: str = Field(pattern=HASH_PATTERN)
     decisions: list[PublicDecision] = Field(min_length=1, max_length=20)
     form_id: str | None = Field(default=None, max_length=100)
     method: str = Field(default="web_form", max_length=32)
@@ -77,8 +85,8 @@ class PublicCaptureIn(_In):
 
 
 class WithdrawIn(_In):
-    purpose: str = Field(min_length=1, max_length=64)
-    channel: str | None = Field(default=None, max_length=16)
+    purpose: str = Field(pattern=PURPOSE_PATTERN)
+    channel: str | None = Field(default=None, pattern=CHANNEL_PATTERN)
 
 
 class InboundSms(_In):
