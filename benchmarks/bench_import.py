@@ -13,7 +13,7 @@ import time
 import uuid
 from pathlib import Path
 
-from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, insert
+from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table
 
 from benchmarks._common import fresh_installation, result
 from pulsecrm.crm.people_import import import_people, read_people_csv
@@ -21,27 +21,48 @@ from pulsecrm.crm.person_rows import PersonRow, parse_person_row
 from pulsecrm.crm.synthetic import write_people_csv
 from pulsecrm.kernel.context import AccessContext
 from pulsecrm.kernel.runtime import build_kernel
+from pulsecrm.store.bulk import bulk_insert
 from pulsecrm.store.engine import make_engine
 
 plain = MetaData()
-plain_person = Table("plain_person", plain, Column("id", String(32), primary_key=True),
-                     Column("tenant_id", Integer), Column("created_us", BigInteger),
-                     Column("updated_us", BigInteger))
-plain_profile = Table("plain_profile", plain, Column("person_id", String(32), primary_key=True),
-                      Column("tenant_id", Integer), Column("gender", String(8)),
-                      Column("birth_year", Integer), Column("city", String(64)),
-                      Column("source_channel", String(64)))
-plain_identity = Table("plain_identity", plain,
-                       Column("person_id", String(32), primary_key=True),
-                       Column("tenant_id", Integer), Column("name", String(100)),
-                       Column("phone", String(32), index=True),
-                       Column("email", String(254), index=True),
-                       Column("id_number", String(18), index=True),
-                       Column("birth_date", String(10)))
+plain_person = Table(
+    "plain_person",
+    plain,
+    Column("id", String(32), primary_key=True),
+    Column("tenant_id", Integer),
+    Column("created_us", BigInteger),
+    Column("updated_us", BigInteger),
+)
+plain_profile = Table(
+    "plain_profile",
+    plain,
+    Column("person_id", String(32), primary_key=True),
+    Column("tenant_id", Integer),
+    Column("gender", String(8)),
+    Column("birth_year", Integer),
+    Column("city", String(64)),
+    Column("source_channel", String(64)),
+)
+plain_identity = Table(
+    "plain_identity",
+    plain,
+    Column("person_id", String(32), primary_key=True),
+    Column("tenant_id", Integer),
+    Column("name", String(100)),
+    Column("phone", String(32), index=True),
+    Column("email", String(254), index=True),
+    Column("id_number", String(18), index=True),
+    Column("birth_date", String(10)),
+)
+
+
+PROFILE = ("person_id", "tenant_id", "gender", "birth_year", "city", "source_channel")
+IDENTITY = ("person_id", "tenant_id", "name", "phone", "email", "id_number", "birth_date")
 
 
 def plaintext_import(path: Path, db: Path) -> float:
-    """Same CSV, same validation, same three tables, no encryption, no index HMACs, no audit."""
+    """Same CSV, same validation, same three tables and bulk inserts; no encryption, no
+    blind index, no dedupe lookups, no audit."""
     engine = make_engine(f"sqlite:///{db}")
     plain.create_all(engine)
     started = time.perf_counter()
@@ -51,16 +72,30 @@ def plaintext_import(path: Path, db: Path) -> float:
         now = time.time_ns() // 1000
         ids = [uuid.uuid4().hex for _ in batch]
         with engine.begin() as conn:
-            conn.execute(insert(plain_person), [
-                {"id": i, "tenant_id": 1, "created_us": now, "updated_us": now} for i in ids])
-            conn.execute(insert(plain_profile), [
-                {"person_id": i, "tenant_id": 1, "gender": r.profile.get("gender"),
-                 "birth_year": r.profile.get("birth_year"), "city": r.profile.get("city"),
-                 "source_channel": r.profile.get("source_channel")} for i, r in zip(ids, batch)])
-            conn.execute(insert(plain_identity), [
-                {"person_id": i, "tenant_id": 1, **{k: r.identity.get(k) for k in (
-                    "name", "phone", "email", "id_number", "birth_date")}}
-                for i, r in zip(ids, batch)])
+            bulk_insert(
+                conn,
+                plain_person,
+                ("id", "tenant_id", "created_us", "updated_us"),
+                [(i, 1, now, now) for i in ids],
+            )
+            bulk_insert(
+                conn,
+                plain_profile,
+                PROFILE,
+                [
+                    (i, 1, *(r.profile.get(c) for c in PROFILE[2:]))
+                    for i, r in zip(ids, batch, strict=True)
+                ],
+            )
+            bulk_insert(
+                conn,
+                plain_identity,
+                IDENTITY,
+                [
+                    (i, 1, *(r.identity.get(c) for c in IDENTITY[2:]))
+                    for i, r in zip(ids, batch, strict=True)
+                ],
+            )
         batch.clear()
 
     for line, raw in read_people_csv(path):

@@ -6,32 +6,57 @@ module only moves rows between tables and Python.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Table, insert, select, update
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Connection, Select, Table, bindparam, insert, select, update
 
 from pulsecrm.catalog.model import FieldSpec
 from pulsecrm.store.base import Base
 from pulsecrm.store.bulk import bulk_insert
 
 
+@lru_cache(maxsize=256)
+def _select_for(plan: tuple[tuple[str, tuple[str, ...]], ...]) -> Select[Any]:
+    """One statement per read plan, built once; several tables are joined on the person.
+
+    ``plan`` is ``((table, (column, ...)), ...)``; the first table drives the
+    join and the rest are outer-joined, so a person missing a profile row is
+    still returned.
+    """
+    tables = [Base.metadata.tables[name] for name, _ in plan]
+    base = tables[0]
+    source: Any = base
+    for other in tables[1:]:
+        source = source.outerjoin(
+            other, (other.c.person_id == base.c.person_id) & (other.c.tenant_id == base.c.tenant_id)
+        )
+    columns = [t.c[c] for t, (_, cols) in zip(tables, plan, strict=True) for c in cols]
+    return (
+        select(base.c.person_id, *columns)
+        .select_from(source)
+        .where(
+            base.c.tenant_id == bindparam("tenant"),
+            base.c.person_id.in_(bindparam("ids", expanding=True)),
+        )
+    )
+
+
 def load_rows(
     conn: Connection, tenant_id: int, subject_ids: list[str], specs: list[FieldSpec]
 ) -> dict[str, dict[str, object]]:
-    rows: dict[str, dict[str, object]] = {}
+    """Stored values (ciphertext for encrypted fields) of ``specs`` for each subject found."""
     by_table: dict[str, list[FieldSpec]] = {}
     for spec in specs:
         by_table.setdefault(str(spec.table), []).append(spec)
-    for table_name, table_specs in by_table.items():
-        table = Base.metadata.tables[table_name]
-        columns = [table.c.person_id] + [table.c[str(s.column)] for s in table_specs]
-        for start in range(0, len(subject_ids), 900):
-            chunk = subject_ids[start : start + 900]
-            result = conn.execute(
-                select(*columns).where(table.c.tenant_id == tenant_id, table.c.person_id.in_(chunk))
-            )
-            for row in result:
-                record = rows.setdefault(row[0], {})
-                for spec, value in zip(table_specs, row[1:], strict=True):
-                    record[spec.name] = value
+    plan = tuple((name, tuple(str(s.column) for s in group)) for name, group in by_table.items())
+    names = [spec.name for group in by_table.values() for spec in group]
+    statement = _select_for(plan)
+    rows: dict[str, dict[str, object]] = {}
+    for start in range(0, len(subject_ids), 900):
+        chunk = subject_ids[start : start + 900]
+        for row in conn.execute(statement, {"tenant": tenant_id, "ids": chunk}):
+            rows[row[0]] = dict(zip(names, row[1:], strict=True))
     return rows
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    bindparam,
     delete,
     func,
     insert,
@@ -57,7 +58,14 @@ tenant_secret = Table(
 )
 
 _CACHE_LIMIT = 200_000
+KEY_CACHE_SECONDS = 60.0
 DATA_KEY_COLUMNS = ("tenant_id", "subject_id", "kek_version", "wrapped", "created_us")
+
+
+_LOAD_KEYS = select(data_key.c.subject_id, data_key.c.kek_version, data_key.c.wrapped).where(
+    data_key.c.tenant_id == bindparam("tenant"),
+    data_key.c.subject_id.in_(bindparam("ids", expanding=True)),
+)
 
 
 def _dek_aad(tenant_id: int, subject_id: str) -> bytes:
@@ -75,6 +83,7 @@ class Keystore:
         # Keyed by the wrapped blob, which is re-read on every lookup: a shred
         # (row deleted) takes effect at once even in other processes.
         self._unwrapped: OrderedDict[bytes, AESGCM] = OrderedDict()
+        self._recent: OrderedDict[tuple[int, str], tuple[AESGCM, float]] = OrderedDict()
 
     def create_schema(self) -> None:
         keystore_metadata.create_all(self.engine)
@@ -113,20 +122,39 @@ class Keystore:
         return aeads
 
     def load_data_keys(self, tenant_id: int, subject_ids: Iterable[str]) -> dict[str, AESGCM]:
-        """Keys of the given subjects; a shredded subject is simply absent."""
+        """Keys of the given subjects; a shredded subject is simply absent.
+
+        Recently used keys are served from memory for ``KEY_CACHE_SECONDS``
+        (DESIGN: cached data keys). A shred in this process evicts at once;
+        in another process a cached key outlives the shred by at most that
+        long, and by then the shred has deleted the ciphertext it could open.
+        """
         wanted = list(dict.fromkeys(subject_ids))
         found: dict[str, AESGCM] = {}
+        now = time.monotonic()
+        missing = []
+        for subject_id in wanted:
+            hit = self._recent.get((tenant_id, subject_id))
+            if hit is not None and hit[1] > now:
+                found[subject_id] = hit[0]
+            else:
+                missing.append(subject_id)
+        if not missing:
+            return found
         with read_connection(self.engine) as conn:
-            for start in range(0, len(wanted), 900):
-                chunk = wanted[start : start + 900]
-                rows = conn.execute(
-                    select(data_key.c.subject_id, data_key.c.kek_version, data_key.c.wrapped).where(
-                        data_key.c.tenant_id == tenant_id, data_key.c.subject_id.in_(chunk)
-                    )
-                )
+            for start in range(0, len(missing), 900):
+                chunk = missing[start : start + 900]
+                rows = conn.execute(_LOAD_KEYS, {"tenant": tenant_id, "ids": chunk})
                 for subject_id, version, wrapped in rows:
-                    found[subject_id] = self._unwrap(tenant_id, subject_id, version, wrapped)
+                    aead = self._unwrap(tenant_id, subject_id, version, wrapped)
+                    found[subject_id] = aead
+                    self._remember(tenant_id, subject_id, aead, now)
         return found
+
+    def _remember(self, tenant_id: int, subject_id: str, aead: AESGCM, now: float) -> None:
+        self._recent[(tenant_id, subject_id)] = (aead, now + KEY_CACHE_SECONDS)
+        if len(self._recent) > _CACHE_LIMIT:
+            self._recent.popitem(last=False)
 
     def _unwrap(self, tenant_id: int, subject_id: str, version: int, wrapped: bytes) -> AESGCM:
         aead = self._unwrapped.get(wrapped)
@@ -146,6 +174,8 @@ class Keystore:
                 )
             )
         self._unwrapped.clear()
+        for subject_id in ids:
+            self._recent.pop((tenant_id, subject_id), None)
         return int(result.rowcount or 0)
 
     def has_key(self, tenant_id: int, subject_id: str) -> bool:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from pulsecrm.kernel.audit_records import (
     AuditEvent,
@@ -85,16 +85,31 @@ def init_head(conn: Connection, tenant_id: int, signer: AuditSigner) -> None:
     )
 
 
+_HEAD = select(audit_head).where(audit_head.c.tenant_id == bindparam("tenant"))
+_HEAD_FOR_UPDATE = _HEAD.with_for_update()
+_MOVE_HEAD = (
+    update(audit_head)
+    .where(audit_head.c.tenant_id == bindparam("tenant"))
+    .values(
+        tree_size=bindparam("size"),
+        root=bindparam("new_root"),
+        frontier=bindparam("new_frontier"),
+        ts_us=bindparam("ts"),
+        key_id=bindparam("key"),
+        signature=bindparam("sig"),
+        last_checkpoint_size=bindparam("checkpointed"),
+    )
+)
+
+
 def append_events(
     conn: Connection, tenant_id: int, events: Sequence[AuditEvent], signer: AuditSigner
 ) -> int:
     """Append ``events`` in order; return the new tree size."""
     if not events:
         return -1
-    head_query = select(audit_head).where(audit_head.c.tenant_id == tenant_id)
-    if conn.dialect.name == "postgresql":
-        head_query = head_query.with_for_update()
-    head = conn.execute(head_query).one()
+    locked = _HEAD_FOR_UPDATE if conn.dialect.name == "postgresql" else _HEAD
+    head = conn.execute(locked, {"tenant": tenant_id}).one()
     frontier = CompactRange(head.tree_size, _split_frontier(head.frontier))
     rows = []
     seq = head.tree_size
@@ -119,51 +134,45 @@ def append_events(
         )
         frontier.append(leaf)
         rows.append(
-            {
-                "tenant_id": tenant_id,
-                "seq": seq,
-                "ts_us": event.ts_us,
-                "actor": event.actor,
-                "role": event.role,
-                "purpose": event.purpose,
-                "action": event.action,
-                "outcome": event.outcome,
-                "subject": event.subject,
-                "fields": fields,
-                "detail": detail,
-                "leaf_hash": leaf,
-            }
+            (
+                tenant_id,
+                seq,
+                event.ts_us,
+                event.actor,
+                event.role,
+                event.purpose,
+                event.action,
+                event.outcome,
+                event.subject,
+                fields,
+                detail,
+                leaf,
+            )
         )
-    bulk_insert(
-        conn, audit_entry, ENTRY_COLUMNS, [tuple(r[c] for c in ENTRY_COLUMNS) for r in rows]
-    )
+    bulk_insert(conn, audit_entry, ENTRY_COLUMNS, rows)
     root = frontier.root()
     ts = now_us()
     signature = signer.sign(signed_head_message(tenant_id, seq, root, ts))
     checkpoint_due = seq - head.last_checkpoint_size >= CHECKPOINT_INTERVAL
     if checkpoint_due:
-        conn.execute(
-            insert(audit_checkpoint).values(
-                tenant_id=tenant_id,
-                tree_size=seq,
-                root=root,
-                ts_us=ts,
-                key_id=signer.key_id,
-                signature=signature,
-            )
+        bulk_insert(
+            conn,
+            audit_checkpoint,
+            ("tenant_id", "tree_size", "root", "ts_us", "key_id", "signature"),
+            [(tenant_id, seq, root, ts, signer.key_id, signature)],
         )
     conn.execute(
-        update(audit_head)
-        .where(audit_head.c.tenant_id == tenant_id)
-        .values(
-            tree_size=seq,
-            root=root,
-            frontier=b"".join(frontier.hashes),
-            ts_us=ts,
-            key_id=signer.key_id,
-            signature=signature,
-            last_checkpoint_size=seq if checkpoint_due else head.last_checkpoint_size,
-        )
+        _MOVE_HEAD,
+        {
+            "tenant": tenant_id,
+            "size": seq,
+            "new_root": root,
+            "new_frontier": b"".join(frontier.hashes),
+            "ts": ts,
+            "key": signer.key_id,
+            "sig": signature,
+            "checkpointed": seq if checkpoint_due else head.last_checkpoint_size,
+        },
     )
     return seq
 

@@ -52,8 +52,10 @@ def _install_sqlite_pragmas(engine: Engine, synchronous: str) -> None:
     def _on_begin(conn: Any) -> None:
         # IMMEDIATE takes the write lock up front, so two writers queue on the
         # busy timeout instead of failing on a lock upgrade half-way through.
-        read_only = conn.get_execution_options().get(READ_ONLY, False)
-        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        # A read-only unit runs each SELECT in SQLite's own autocommit
+        # snapshot: no BEGIN round trip and never the write lock.
+        if not conn.get_execution_options().get(READ_ONLY, False):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def is_sqlite(engine: Engine) -> bool:
