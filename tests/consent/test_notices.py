@@ -46,7 +46,7 @@ def test_publishing_refuses_a_notice_missing_a_required_element(app, missing, fi
     with pytest.raises(NoticeIncomplete) as caught:
         publish(app, _without(missing))
     assert caught.value.field == field
-    assert "[notice_incomplete]" in caught.value.message("en")
+    assert "(rule: notice_incomplete)" in caught.value.message("en")
 
 
 @pytest.mark.req("A3")

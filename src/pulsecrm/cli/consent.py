@@ -86,8 +86,11 @@ def _decide(
         with kernel.engine.begin() as conn:
             notice_hash = notice
             if kind in (Kind.GRANT, Kind.RENEW) and notice_hash is None:
-                current = current_notice(conn, ctx.tenant_id, language or kernel.settings.locale)
-                notice_hash = current.version_hash if current else None
+                for locale in (language,) if language else (kernel.settings.locale, "zh-CN", "en"):
+                    current = current_notice(conn, ctx.tenant_id, locale)
+                    if current is not None:
+                        notice_hash = current.version_hash
+                        break
             rows = service.record(
                 conn,
                 kernel,

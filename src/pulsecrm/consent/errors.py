@@ -27,8 +27,8 @@ class ConsentError(KernelError):
 
     def message(self, locale: str = "zh-CN") -> str:
         if locale.lower().startswith("en"):
-            return f"{self.field}: {self.rule_en} [{self.rule}]"
-        return f"{self.field}：{self.rule_zh} [{self.rule}]"
+            return f"{self.field}: {self.rule_en} (rule: {self.rule})"
+        return f"{self.field}：{self.rule_zh}（规则：{self.rule}）"
 
 
 class UnknownConsentPurpose(ConsentError):
