@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
@@ -195,3 +197,32 @@ def test_export_verifies_offline_and_catches_edits(kernel, tmp_path: Path) -> No
     export.write_text("\n".join(lines) + "\n", encoding="utf-8")
     code, report = _verify("--export", str(export), "--public-key", key)
     assert code == 1 and report["first_bad_entry"] == entry["seq"]
+
+
+@given(
+    st.integers(min_value=1, max_value=10**6),
+    st.integers(min_value=1, max_value=2**53),
+    st.text(),
+    st.one_of(st.none(), st.text()),
+    st.text(),
+)
+def test_canonical_bytes_are_exactly_compact_json(
+    tenant: int, seq: int, actor: str, subject: str | None, detail: str
+) -> None:
+    from pulsecrm.kernel.audit_records import canonical_bytes
+
+    fields = dict(
+        tenant_id=tenant,
+        seq=seq,
+        ts_us=seq * 7,
+        actor=actor,
+        role="consultant",
+        purpose="service.appointment",
+        action="read",
+        outcome="allowed",
+        subject=subject,
+        fields="name,phone",
+        detail=detail,
+    )
+    expected = json.dumps([1, *fields.values()], ensure_ascii=False, separators=(",", ":"))
+    assert canonical_bytes(**fields) == expected.encode("utf-8")

@@ -104,6 +104,7 @@ def verify_stream(
         marks.append((mark.tree_size, mark))
     mark_index = 0
     frontier = CompactRange()
+    pending: list[bytes] = []  # leaves not yet folded in: extend() hashes a level at a time
     expected = 0
     previous_mark = 0
     for row in entries:
@@ -138,7 +139,13 @@ def verify_stream(
         )
         if leaf != bytes(row.leaf_hash):
             report.fail(f"entry {row.seq}: content does not match its leaf hash (changed)", row.seq)
-        frontier.append(leaf)
+        pending.append(leaf)
+        if len(pending) >= 8192:
+            frontier.extend(pending)
+            pending.clear()
+        if mark_index < len(marks) and marks[mark_index][0] == expected:
+            frontier.extend(pending)
+            pending.clear()
         while mark_index < len(marks) and marks[mark_index][0] == expected:
             mark = marks[mark_index][1]
             if frontier.root() != mark.root:
