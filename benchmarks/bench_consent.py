@@ -4,9 +4,9 @@ Two figures, each against a plaintext baseline in the same database:
 
 * ``consent_record_events`` — 100 000 consent events recorded through
   ``consent.service.record`` (validation, notice check, minors check, hash
-  chain, one kernel audit entry per event, current-state upsert), 1 000 per
+  chain, one kernel audit entry per event, current-state upsert), 5 000 per
   transaction, versus a plain INSERT of the same rows (no chain, no audit, no
-  state) into a scratch table, also 1 000 per transaction. Events carry form
+  state) into a scratch table, also 5 000 per transaction. Events carry form
   evidence; ``--sealed`` also seals an IP and user agent per event under the
   person's key (that path is reported on a separate line).
 * ``consent_contactable_count`` — "how many people may be contacted for
@@ -43,7 +43,7 @@ from pulsecrm.kernel.runtime import Kernel
 from pulsecrm.settings import Settings
 from pulsecrm.wiring import build_app_kernel
 
-BATCH = 1000
+BATCH = 5000  # events per transaction, as crm.people_import batches
 scratch = MetaData()
 plain_event = Table(
     "bench_plain_event",

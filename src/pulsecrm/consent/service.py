@@ -20,6 +20,7 @@ whole submission before anything is written, so bad input writes nothing:
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from collections.abc import Sequence
@@ -349,6 +350,7 @@ def _prepare(
     people = minors.subjects(conn, ctx.tenant_id, [s.person_id for s in submissions])
     current_states = _existing_states(conn, ctx.tenant_id, submissions)
     rows: list[LedgerRow] = []
+    sms_terms: dict[tuple[str, str], dict[str, Any]] = {}
     for sub in submissions:
         _check_method(sub.method)
         if not sub.decisions:
@@ -391,7 +393,10 @@ def _prepare(
                         f"告知版本 {notice.version_hash[:12]} 未列出 {decision.purpose}",
                     )
                 if item.sms_terms is not None and channel == "sms":
-                    terms["sms_terms"] = item.sms_terms.model_dump()
+                    cached = (notice.version_hash, decision.purpose)
+                    if cached not in sms_terms:
+                        sms_terms[cached] = item.sms_terms.model_dump()
+                    terms["sms_terms"] = sms_terms[cached]
                 terms.update(_check_authorization(notice, decision, sub))
                 if minor and gate and sub.actor_type != "guardian":
                     raise GuardianRequired(
@@ -412,7 +417,7 @@ def _prepare(
             language = notice.locale if notice else (sub.language or ctx.locale)
             rows.append(
                 LedgerRow(
-                    id=uuid.uuid4().hex,
+                    id=os.urandom(16).hex(),
                     person_id=sub.person_id,
                     purpose=decision.purpose,
                     channel=channel,
