@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 LOCALES = ("zh-CN", "en")
 _RETENTION = re.compile(r"^P(\d+)([DMY])$")
@@ -92,25 +93,25 @@ class FieldSpec(BaseModel):
             raise ValueError("must be 'table.column'")
         return value
 
-    _table: str | None = PrivateAttr(default=None)
-    _column: str | None = PrivateAttr(default=None)
+    # Derived from ``stored_in`` (never read from YAML): plain fields, because
+    # the vault asks for them on every value it seals and properties on a
+    # pydantic model cost a microsecond or two each.
+    table: str | None = None
+    column: str | None = None
 
-    def model_post_init(self, __context: object) -> None:
-        # Resolved once: the vault asks for table and column on every value it seals.
-        if self.stored_in:
-            self._table, self._column = self.stored_in.split(".")
+    @model_validator(mode="before")
+    @classmethod
+    def _split_stored_in(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = {k: v for k, v in data.items() if k not in ("table", "column")}
+            stored = data.get("stored_in")
+            if isinstance(stored, str) and stored.count(".") == 1:
+                data["table"], data["column"] = stored.split(".")
+        return data
 
     @property
     def sensitive(self) -> bool:
         return self.pi_class is PIClass.SENSITIVE
-
-    @property
-    def table(self) -> str | None:
-        return self._table
-
-    @property
-    def column(self) -> str | None:
-        return self._column
 
 
 class PurposeSpec(BaseModel):

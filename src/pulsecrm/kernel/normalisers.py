@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date
+from operator import mul
 
 import phonenumbers
 
@@ -58,7 +59,7 @@ _CHECK = "10X98765432"
 
 def _check_digit(body: str) -> str:
     """ISO 7064 MOD 11-2 as GB 11643 applies it (tests compare with python-stdnum)."""
-    return _CHECK[sum(int(c) * w for c, w in zip(body, _WEIGHTS, strict=True)) % 11]
+    return _CHECK[sum(map(mul, map(int, body), _WEIGHTS)) % 11]
 
 
 def normalise_id_number(raw: str) -> str:
