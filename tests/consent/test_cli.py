@@ -50,18 +50,50 @@ def test_notices_publish_prints_the_hash_and_refuses_an_incomplete_notice(app, t
 def test_cli_withdrawal_hides_the_phone_from_people_find_and_is_audited(app, tmp_path) -> None:  # type: ignore[no-untyped-def]
     _publish(app, tmp_path)
     person = add_person(app, "13600136000")
-    find = ("people", "find", "--phone", "136 0013 6000", "--purpose", "marketing.sms",
-            "--channel", "sms", "--json")
+    find = (
+        "people",
+        "find",
+        "--phone",
+        "136 0013 6000",
+        "--purpose",
+        "marketing.sms",
+        "--channel",
+        "sms",
+        "--json",
+    )
     code, out = _run(*find)
     assert code == 0 and json.loads(out)[0]["denied"]["phone"] == "consent"
-    code, out = _run("consent", "grant", person, "--purpose", "marketing.sms", "--channel", "sms",
-                     "--method", "staff_call", "--evidence", "call-0001", "--json")
+    code, out = _run(
+        "consent",
+        "grant",
+        person,
+        "--purpose",
+        "marketing.sms",
+        "--channel",
+        "sms",
+        "--method",
+        "staff_call",
+        "--evidence",
+        "call-0001",
+        "--json",
+    )
     assert code == 0, out
     assert json.loads(out)[0]["kind"] == "grant"
     code, out = _run(*find)
     assert json.loads(out)[0]["phone"].endswith("6000")
-    code, out = _run("consent", "withdraw", person, "--purpose", "marketing.sms", "--channel",
-                     "sms", "--method", "staff_call", "--evidence", "call-0002")
+    code, out = _run(
+        "consent",
+        "withdraw",
+        person,
+        "--purpose",
+        "marketing.sms",
+        "--channel",
+        "sms",
+        "--method",
+        "staff_call",
+        "--evidence",
+        "call-0002",
+    )
     assert code == 0, out
     code, out = _run(*find)
     [found] = json.loads(out)
@@ -79,14 +111,31 @@ def test_cli_minor_needs_guardian_name_and_relationship(app, tmp_path) -> None: 
 
     _publish(app, tmp_path)
     child = add_person(app, "13600136001", born=date(date.today().year - 13, 1, 1))
-    base = ("consent", "grant", child, "--purpose", "marketing.sms", "--channel", "sms",
-            "--method", "paper_scan")
+    base = (
+        "consent",
+        "grant",
+        child,
+        "--purpose",
+        "marketing.sms",
+        "--channel",
+        "sms",
+        "--method",
+        "paper_scan",
+    )
     scan = tmp_path / "scan.pdf"
     scan.write_bytes(b"%PDF-1.4 signed by guardian")
     code, out = _run(*base, "--evidence", str(scan))
     assert code == 2 and "minor_needs_guardian" in out
-    code, out = _run(*base, "--evidence", str(scan), "--guardian-name", "王大明",
-                     "--guardian-relationship", "父亲", "--json")
+    code, out = _run(
+        *base,
+        "--evidence",
+        str(scan),
+        "--guardian-name",
+        "王大明",
+        "--guardian-relationship",
+        "父亲",
+        "--json",
+    )
     assert code == 0, out
     code, out = _run("consent", "status", child, "--json")
     assert json.loads(out)["sensitive_minor"] is True
@@ -98,8 +147,19 @@ def test_cli_proof_verifies_offline_and_verify_catches_a_tampered_row(app, tmp_p
     _publish(app, tmp_path)
     person = add_person(app, "13600136002")
     for kind in ("grant", "withdraw"):
-        code, out = _run("consent", kind, person, "--purpose", "marketing.sms", "--channel",
-                         "sms", "--method", "staff_call", "--evidence", f"call-{kind}")
+        code, out = _run(
+            "consent",
+            kind,
+            person,
+            "--purpose",
+            "marketing.sms",
+            "--channel",
+            "sms",
+            "--method",
+            "staff_call",
+            "--evidence",
+            f"call-{kind}",
+        )
         assert code == 0, out
     out_file = tmp_path / "proof.json"
     code, out = _run("consent", "proof", person, "--out", str(out_file))

@@ -77,9 +77,13 @@ def test_bundled_separate_consent_is_rejected_with_nothing_written(app) -> None:
     notice = publish(app)
     person = add_person(app, "13900139002")
     with pytest.raises(BundledSeparateConsent) as caught:
-        decide(app, person, notice,
-               ("marketing.sms", "sms", Kind.GRANT),
-               ("marketing.personalized_health", "sms", Kind.GRANT))
+        decide(
+            app,
+            person,
+            notice,
+            ("marketing.sms", "sms", Kind.GRANT),
+            ("marketing.personalized_health", "sms", Kind.GRANT),
+        )
     assert caught.value.field == "decisions" and caught.value.rule == "separate_consent_unbundled"
     assert _count(app, consent_event) == 0 and _count(app, consent_evidence) == 0
     # Given on its own, the same separate consent is accepted.
@@ -101,19 +105,35 @@ def test_thirteen_year_old_without_guardian_is_never_selected_for_marketing(app)
     assert status["sensitive_minor"] is True and status["marketing_eligible"] is False
     assert app.vault.read(_sms_reader(app), [child], ["phone"])[0].denied == {"phone": "consent"}
     with pytest.raises(GuardianRequired):  # a guardian must be named, with the relationship
-        decide(app, child, notice, ("marketing.sms", "sms", Kind.GRANT), actor_type="guardian",
-               guardian=service.Guardian("王大明", ""))
-    decide(app, child, notice, ("marketing.sms", "sms", Kind.GRANT), actor_type="guardian",
-           guardian=service.Guardian("王大明", "父亲"))
+        decide(
+            app,
+            child,
+            notice,
+            ("marketing.sms", "sms", Kind.GRANT),
+            actor_type="guardian",
+            guardian=service.Guardian("王大明", ""),
+        )
+    decide(
+        app,
+        child,
+        notice,
+        ("marketing.sms", "sms", Kind.GRANT),
+        actor_type="guardian",
+        guardian=service.Guardian("王大明", "父亲"),
+    )
     assert app.vault.read(_sms_reader(app), [child], ["phone"])[0].values["phone"]
     # The guardian's identity is sealed under the child's key, never stored in clear.
     with app.engine.connect() as conn:
-        row = conn.execute(select(consent_evidence).where(
-            consent_evidence.c.guardian_name.is_not(None))).one()
+        row = conn.execute(
+            select(consent_evidence).where(consent_evidence.c.guardian_name.is_not(None))
+        ).one()
     assert "王大明".encode() not in bytes(row.guardian_name)
     who = officer(app)
-    opened = app.records.open(who, [SealedItem(child, "consent_guardian_name", row.event_id,
-                                               bytes(row.guardian_name))], reveal=True)
+    opened = app.records.open(
+        who,
+        [SealedItem(child, "consent_guardian_name", row.event_id, bytes(row.guardian_name))],
+        reveal=True,
+    )
     assert opened == ["王大明"]
 
 
@@ -139,8 +159,12 @@ def test_a_refusal_is_remembered_and_not_asked_again(app) -> None:  # type: igno
 def test_core_service_works_with_every_optional_consent_refused(app) -> None:  # type: ignore[no-untyped-def]
     notice = publish(app)
     person = add_person(app, "13900139005", email="p5@example.com")
-    optional = [(p.id, c) for p in app.catalog.purposes.values() if p.needs_consent
-                for c in (p.channels or (None,))]
+    optional = [
+        (p.id, c)
+        for p in app.catalog.purposes.values()
+        if p.needs_consent
+        for c in (p.channels or (None,))
+    ]
     by_purpose: dict[str, list[tuple[str, str | None, Kind]]] = {}
     for purpose, channel in optional:
         by_purpose.setdefault(purpose, []).append((purpose, channel, Kind.REFUSE))
@@ -148,8 +172,12 @@ def test_core_service_works_with_every_optional_consent_refused(app) -> None:  #
         decide(app, person, notice, *decisions, origin="subject")
     for purpose in ("service.appointment", "service.followup"):
         for channel in ("sms", "email"):
-            [view] = app.vault.read(ctx(app, "consultant", purpose, channel=channel), [person],
-                                    ["name", "phone", "email"], reveal=True)
+            [view] = app.vault.read(
+                ctx(app, "consultant", purpose, channel=channel),
+                [person],
+                ["name", "phone", "email"],
+                reveal=True,
+            )
             assert view.values["phone"] == "+8613900139005" and not view.denied
     with pytest.raises(UnknownConsentPurpose) as caught:  # service never rests on consent
         decide(app, person, notice, ("service.appointment", "sms", Kind.GRANT))
@@ -176,8 +204,12 @@ def test_every_event_carries_its_proof_fields_and_evidence_is_sealed(app) -> Non
     with pytest.raises(DBAPIError, match="append-only"), app.engine.begin() as conn:
         conn.execute(text("DELETE FROM consent_event"))
     with pytest.raises(InvalidEvidence):  # staff-recorded grants need evidence
-        sub = service.Submission(person_id=person, method="staff_call", notice_hash=notice,
-                                 decisions=[service.Decision("marketing.email", "email", Kind.GRANT)])
+        sub = service.Submission(
+            person_id=person,
+            method="staff_call",
+            notice_hash=notice,
+            decisions=[service.Decision("marketing.email", "email", Kind.GRANT)],
+        )
         who = ctx(app)
         with app.engine.begin() as conn:
             service.record(conn, app, who, [sub])
@@ -187,10 +219,13 @@ def test_every_event_carries_its_proof_fields_and_evidence_is_sealed(app) -> Non
 def test_hipaa_marketing_authorization_needs_its_elements_and_expires(app) -> None:  # type: ignore[no-untyped-def]
     notice = publish(app, notice_doc(profile="hipaa"))
     person = add_person(app, "13900139007")
-    auth = {"description": "Offers for dental implants", "recipients": ["Clinic"],
-            "expires_at": (date.today() + timedelta(days=30)).isoformat(),
-            "revocation_statement": "You may revoke in writing at any time.",
-            "remuneration_statement": ""}
+    auth = {
+        "description": "Offers for dental implants",
+        "recipients": ["Clinic"],
+        "expires_at": (date.today() + timedelta(days=30)).isoformat(),
+        "revocation_statement": "You may revoke in writing at any time.",
+        "remuneration_statement": "",
+    }
     with pytest.raises(AuthorizationIncomplete) as caught:
         decide(app, person, notice, ("marketing.sms", "sms", Kind.GRANT), authorization=auth)
     assert caught.value.field == "authorization.remuneration_statement"

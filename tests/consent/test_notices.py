@@ -123,8 +123,12 @@ def test_new_recipient_affects_only_the_purposes_it_receives_data_for(app) -> No
     decide(app, person, first, ("marketing.email", "email", Kind.GRANT))
     doc = notice_doc(label="2026-12")
     doc["recipients"] = doc["recipients"] + [
-        {"name": "邮件服务商", "role": "processor", "purposes": ["marketing.email"],
-         "categories": ["contact"]}
+        {
+            "name": "邮件服务商",
+            "role": "processor",
+            "purposes": ["marketing.email"],
+            "categories": ["contact"],
+        }
     ]
     publish(app, doc)
     sms = ctx(app, "consultant", "marketing.sms", channel="sms")
