@@ -6,6 +6,7 @@ that metadata; a new capability adds its ``tables`` module here.
 
 from pulsecrm.access import tables as access_tables  # noqa: F401
 from pulsecrm.consent import tables as consent_tables  # noqa: F401
+from pulsecrm.crm import clinic_tables  # noqa: F401
 from pulsecrm.crm import tables as crm_tables
 from pulsecrm.kernel import tables as kernel_tables
 from pulsecrm.store.base import Base
