@@ -1,0 +1,173 @@
+"""Consultations: online or on-site, items, intent — and the chief complaint and notes,
+which are health data, sealed per record by the kernel (``kernel.records``).
+
+A role without a health grant for the purpose (marketing manager, front desk)
+gets the consultation without those fields at all: not masked, absent (D2).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select
+
+from pulsecrm.crm.clinic_tables import consultation, lead
+from pulsecrm.crm.errors import not_found
+from pulsecrm.crm.ids import new_id, now_us
+from pulsecrm.crm.lead_service import require_person
+from pulsecrm.crm.org_service import require_branch
+from pulsecrm.crm.scope import Scope
+from pulsecrm.kernel.context import AccessContext
+from pulsecrm.kernel.errors import InvalidValue
+from pulsecrm.kernel.policy import Access
+from pulsecrm.kernel.record_vault import SealedItem
+from pulsecrm.kernel.runtime import Kernel
+
+MODES = ("online", "on_site")
+INTENT_LEVELS = ("high", "medium", "low")
+HEALTH_COLUMNS = {"chief_complaint": "chief_complaint", "consultation_notes": "notes"}
+PUBLIC_COLUMNS = (
+    "id",
+    "person_id",
+    "lead_id",
+    "branch_id",
+    "consultant_id",
+    "mode",
+    "items",
+    "intent_level",
+    "created_us",
+)
+
+
+def _items(items: list[str]) -> str:
+    clean = [i.strip() for i in items if i.strip()]
+    if not clean or any("," in i or len(i) > 64 for i in clean):
+        raise InvalidValue(
+            "items", "one or more item codes, no commas", "至少一个项目编码，不含逗号"
+        )
+    joined = ",".join(clean)
+    if len(joined) > 200:
+        raise InvalidValue("items", "at most 200 characters in all", "合计不超过200个字符")
+    return joined
+
+
+def create_consultation(
+    *,
+    conn: Connection,
+    kernel: Kernel,
+    ctx: AccessContext,
+    scope: Scope,
+    person_id: str,
+    mode: str,
+    items: list[str],
+    intent_level: str,
+    lead_id: str | None = None,
+    branch_id: str | None = None,
+    chief_complaint: str | None = None,
+    notes: str | None = None,
+    created_us: int | None = None,
+) -> str:
+    if mode not in MODES:
+        raise InvalidValue("mode", "online or on_site", "应为 online 或 on_site")
+    if intent_level not in INTENT_LEVELS:
+        raise InvalidValue("intent_level", "high, medium or low", "应为 high、medium 或 low")
+    joined = _items(items)
+    require_person(conn=conn, tenant_id=ctx.tenant_id, person_id=person_id)
+    if branch_id is not None:
+        require_branch(conn=conn, tenant_id=ctx.tenant_id, branch_id=branch_id)
+    if lead_id is not None:
+        found = conn.execute(
+            select(lead.c.person_id).where(scope.where(lead), lead.c.id == lead_id)
+        ).scalar()
+        if found is None:
+            raise not_found("lead_id", lead_id)
+        if found != person_id:
+            raise InvalidValue("lead_id", "lead belongs to another person", "线索属于其他人")
+    record_id = new_id()
+    sealed: dict[str, bytes | None] = {"chief_complaint": None, "notes": None}
+    for field, column in HEALTH_COLUMNS.items():
+        text = chief_complaint if field == "chief_complaint" else notes
+        if text is not None:
+            if len(text) > 4000:
+                raise InvalidValue(field, "at most 4000 characters", "不超过4000个字符")
+            sealed[column] = kernel.records.seal(ctx, person_id, field, record_id, text)
+    conn.execute(
+        insert(consultation).values(
+            id=record_id,
+            tenant_id=ctx.tenant_id,
+            person_id=person_id,
+            lead_id=lead_id,
+            branch_id=branch_id,
+            consultant_id=scope.account_id,
+            mode=mode,
+            items=joined,
+            intent_level=intent_level,
+            created_us=created_us or now_us(),
+            **sealed,
+        )
+    )
+    return record_id
+
+
+def get_consultation(
+    *,
+    conn: Connection,
+    kernel: Kernel,
+    ctx: AccessContext,
+    scope: Scope,
+    consultation_id: str,
+    reveal: bool = False,
+) -> dict[str, Any]:
+    """The consultation; health fields only for roles granted them for ``ctx.purpose``."""
+    row = conn.execute(
+        select(consultation).where(
+            scope.where(consultation, "consultant_id"), consultation.c.id == consultation_id
+        )
+    ).first()
+    if row is None:
+        raise not_found("consultation_id", consultation_id)
+    result: dict[str, Any] = {c: row._mapping[c] for c in PUBLIC_COLUMNS}
+    result["items"] = row.items.split(",")
+    granted = [
+        f
+        for f in HEALTH_COLUMNS
+        if kernel.policy.decide(ctx.role, f, ctx.purpose) is not Access.DENY
+    ]
+    if granted:
+        items = [
+            SealedItem(row.person_id, f, row.id, row._mapping[HEALTH_COLUMNS[f]]) for f in granted
+        ]
+        for field, value in zip(
+            granted, kernel.records.open(ctx, items, reveal=reveal), strict=True
+        ):
+            result[field] = value
+    return result
+
+
+def list_consultations(
+    *,
+    conn: Connection,
+    scope: Scope,
+    person_id: str | None = None,
+    lead_id: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    """Pseudonymous facts only: a list never carries health data."""
+    query = select(*(consultation.c[c] for c in PUBLIC_COLUMNS)).where(
+        scope.where(consultation, "consultant_id")
+    )
+    if person_id is not None:
+        query = query.where(consultation.c.person_id == person_id)
+    if lead_id is not None:
+        query = query.where(consultation.c.lead_id == lead_id)
+    total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = conn.execute(
+        query.order_by(consultation.c.created_us.desc()).limit(min(limit, 200)).offset(offset)
+    )
+    out = []
+    for r in rows:
+        item = dict(r._mapping)
+        item["items"] = str(item["items"]).split(",")
+        out.append(item)
+    return out, int(total)

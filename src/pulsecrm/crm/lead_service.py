@@ -1,0 +1,170 @@
+"""Leads: channel and campaign attribution on the pseudonymous person, owner assignment,
+first-response time, and scoped lists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from pulsecrm.crm.assignment import choose_team, next_owner
+from pulsecrm.crm.clinic_tables import lead, staff_member
+from pulsecrm.crm.errors import Duplicate, not_found
+from pulsecrm.crm.ids import new_id, now_us
+from pulsecrm.crm.org_service import require_branch
+from pulsecrm.crm.scope import Scope
+from pulsecrm.crm.tables import person
+from pulsecrm.kernel.errors import InvalidValue
+
+LEAD_STATUSES = ("new", "contacted", "converted", "lost")
+MAX_PAGE = 200
+
+
+@dataclass(frozen=True)
+class Attribution:
+    channel: str
+    campaign: str | None = None
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
+    platform: str | None = None
+    platform_lead_id: str | None = None
+
+
+def require_person(*, conn: Connection, tenant_id: int, person_id: str) -> None:
+    found = conn.execute(
+        select(person.c.id).where(person.c.tenant_id == tenant_id, person.c.id == person_id)
+    ).first()
+    if found is None:
+        raise not_found("person_id", person_id)
+
+
+def find_by_platform(
+    *, conn: Connection, tenant_id: int, platform: str, platform_lead_id: str
+) -> str | None:
+    found = conn.execute(
+        select(lead.c.id).where(
+            lead.c.tenant_id == tenant_id,
+            lead.c.platform == platform,
+            lead.c.platform_lead_id == platform_lead_id,
+        )
+    ).scalar()
+    return None if found is None else str(found)
+
+
+def create_lead(
+    *,
+    conn: Connection,
+    tenant_id: int,
+    person_id: str,
+    attribution: Attribution,
+    branch_id: str | None = None,
+    owner_id: int | None = None,
+    created_us: int | None = None,
+) -> str:
+    """Create a lead; without an owner the assignment rules choose team and owner."""
+    if not attribution.channel or len(attribution.channel) > 64:
+        raise InvalidValue("channel", "required, at most 64 characters", "必填，不超过64个字符")
+    require_person(conn=conn, tenant_id=tenant_id, person_id=person_id)
+    if branch_id is not None:
+        require_branch(conn=conn, tenant_id=tenant_id, branch_id=branch_id)
+    if (
+        attribution.platform
+        and attribution.platform_lead_id
+        and find_by_platform(
+            conn=conn,
+            tenant_id=tenant_id,
+            platform=attribution.platform,
+            platform_lead_id=attribution.platform_lead_id,
+        )
+    ):
+        raise Duplicate("platform_lead_id", "lead already received", "该线索已接收")
+    team_id: str | None = None
+    if owner_id is None:
+        team_id = choose_team(
+            conn=conn, tenant_id=tenant_id, channel=attribution.channel, branch_id=branch_id
+        )
+        if team_id is not None:
+            owner_id = next_owner(conn=conn, tenant_id=tenant_id, team_id=team_id)
+    else:
+        team_id = conn.execute(
+            select(staff_member.c.team_id).where(
+                staff_member.c.tenant_id == tenant_id, staff_member.c.account_id == owner_id
+            )
+        ).scalar()
+    lead_id = new_id()
+    conn.execute(
+        insert(lead).values(
+            id=lead_id,
+            tenant_id=tenant_id,
+            person_id=person_id,
+            branch_id=branch_id,
+            team_id=team_id,
+            owner_id=owner_id,
+            status="new",
+            created_us=created_us or now_us(),
+            first_response_us=None,
+            **attribution.__dict__,
+        )
+    )
+    return lead_id
+
+
+def get_lead(*, conn: Connection, scope: Scope, lead_id: str) -> dict[str, Any]:
+    row = conn.execute(select(lead).where(scope.where(lead), lead.c.id == lead_id)).first()
+    if row is None:
+        raise not_found("lead_id", lead_id)
+    return dict(row._mapping)
+
+
+def respond(*, conn: Connection, scope: Scope, lead_id: str, at_us: int | None = None) -> None:
+    """First contact with the lead: stamps the first-response time once."""
+    current = get_lead(conn=conn, scope=scope, lead_id=lead_id)
+    if current["first_response_us"] is None:
+        conn.execute(
+            update(lead)
+            .where(lead.c.id == lead_id)
+            .values(first_response_us=at_us or now_us(), status="contacted")
+        )
+
+
+def set_status(*, conn: Connection, scope: Scope, lead_id: str, status: str) -> None:
+    if status not in LEAD_STATUSES:
+        raise InvalidValue(
+            "status", f"one of {', '.join(LEAD_STATUSES)}", f"应为 {'、'.join(LEAD_STATUSES)}"
+        )
+    get_lead(conn=conn, scope=scope, lead_id=lead_id)
+    conn.execute(update(lead).where(lead.c.id == lead_id).values(status=status))
+
+
+def list_leads(
+    *,
+    conn: Connection,
+    scope: Scope,
+    channel: str | None = None,
+    campaign: str | None = None,
+    status: str | None = None,
+    branch_id: str | None = None,
+    owner_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of leads in scope (newest first) and the total count."""
+    query = select(lead).where(scope.where(lead))
+    for column, value in (
+        (lead.c.channel, channel),
+        (lead.c.campaign, campaign),
+        (lead.c.status, status),
+        (lead.c.branch_id, branch_id),
+        (lead.c.owner_id, owner_id),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = conn.execute(
+        query.order_by(lead.c.created_us.desc(), lead.c.id)
+        .limit(min(limit, MAX_PAGE))
+        .offset(offset)
+    )
+    return [dict(r._mapping) for r in rows], int(total)
