@@ -60,10 +60,11 @@ PROFILE = ("person_id", "tenant_id", "gender", "birth_year", "city", "source_cha
 IDENTITY = ("person_id", "tenant_id", "name", "phone", "email", "id_number", "birth_date")
 
 
-def plaintext_import(path: Path, db: Path) -> float:
+def plaintext_import(path: Path, database_url: str) -> float:
     """Same CSV, same validation, same three tables and bulk inserts; no encryption, no
     blind index, no dedupe lookups, no audit."""
-    engine = make_engine(f"sqlite:///{db}")
+    engine = make_engine(database_url)
+    plain.drop_all(engine)
     plain.create_all(engine)
     started = time.perf_counter()
     batch: list[PersonRow] = []
@@ -118,9 +119,10 @@ def main() -> None:
     with csv_path.open(encoding="utf-8") as handle:
         rows = sum(1 for _ in csv.reader(handle)) - 1
 
-    baseline_seconds = plaintext_import(csv_path, work / "plain.db")
-
     settings = fresh_installation()
+    # The plaintext tables live in the same database as the privacy-on ones.
+    baseline_seconds = plaintext_import(csv_path, settings.effective_database_url)
+
     kernel = build_kernel(settings)
     ctx = AccessContext("local.operator", "consultant", kernel.tenant_id(), "service.appointment")
     started = time.perf_counter()
