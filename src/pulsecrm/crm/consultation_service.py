@@ -118,7 +118,12 @@ def get_consultation(
     consultation_id: str,
     reveal: bool = False,
 ) -> dict[str, Any]:
-    """The consultation; health fields only for roles granted them for ``ctx.purpose``."""
+    """The consultation; health fields only for roles granted them for ``ctx.purpose``.
+
+    Opening is audited by the kernel's group-commit writer before the value is
+    returned, so on SQLite pass a read-only unit (``store.engine.read_connection``),
+    not a write transaction (which would hold the lock the writer needs).
+    """
     row = conn.execute(
         select(consultation).where(
             scope.where(consultation, "consultant_id"), consultation.c.id == consultation_id
