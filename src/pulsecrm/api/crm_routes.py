@@ -1,0 +1,600 @@
+"""CRM endpoints under ``/api/v1``: leads, people (masked), consultations, appointments and
+their transitions, visits, deals, follow-ups, tags, capture forms, export approvals.
+
+Thin adapters: every rule lives in ``pulsecrm.crm``; bodies forbid unknown
+fields (422 naming the field, D1); lists are paged and scoped by role; people
+are listed with masked identifiers only (D2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
+from sqlalchemy import Connection
+
+from pulsecrm.api.auth import StaffPrincipal
+from pulsecrm.api.deps import get_kernel, staff
+from pulsecrm.crm import (
+    appointment_service,
+    consultation_service,
+    deal_service,
+    export_service,
+    followup_service,
+    forms,
+    lead_service,
+    people_service,
+    tag_service,
+)
+from pulsecrm.crm.scope import Scope, scope_for
+from pulsecrm.kernel.runtime import Kernel
+from pulsecrm.store.engine import read_connection
+
+router = APIRouter(prefix="/api/v1", tags=["crm"])
+ID = r"^[0-9a-f]{32}$"
+Id = Annotated[str, Path(pattern=ID)]
+Limit = Annotated[int, Query(ge=1, le=200)]
+Offset = Annotated[int, Query(ge=0, le=10_000_000)]
+SERVICE = "service.appointment"
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("NUL characters are not allowed")
+        return value
+
+
+@contextmanager
+def _unit(
+    kernel: Kernel, principal: StaffPrincipal, write: bool
+) -> Iterator[tuple[Connection, Scope]]:
+    ctx = principal.context(SERVICE)
+    if write:
+        with kernel.engine.begin() as conn:
+            yield conn, scope_for(conn=conn, ctx=ctx)
+    else:
+        with read_connection(kernel.engine) as conn, conn.begin():
+            yield conn, scope_for(conn=conn, ctx=ctx)
+
+
+def _page(items: list[dict[str, Any]], total: int, limit: int, offset: int) -> dict[str, Any]:
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+# -- people -----------------------------------------------------------------------
+class PersonIn(_In):
+    name: str | None = Field(default=None, max_length=100)
+    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=200)
+    id_number: str | None = Field(default=None, max_length=40)
+    gender: str | None = Field(default=None, max_length=10)
+    birth_date: str | None = Field(default=None, max_length=20)
+    city: str | None = Field(default=None, max_length=64)
+    source: str | None = Field(default=None, max_length=64)
+
+
+@router.post("/people", status_code=201)
+def create_person(
+    body: PersonIn, principal: StaffPrincipal = Depends(staff), kernel: Kernel = Depends(get_kernel)
+) -> dict[str, str]:
+    ctx = principal.context(SERVICE)
+    with kernel.engine.begin() as conn:
+        person_id = people_service.create_person(
+            conn=conn, kernel=kernel, ctx=ctx, values=body.model_dump(exclude_none=True)
+        )
+    return {"id": person_id}
+
+
+@router.get("/people")
+def list_people(
+    limit: Limit = 50,
+    offset: Offset = 0,
+    principal: StaffPrincipal = Depends(staff),
+    kernel: Kernel = Depends(get_kernel),
+) -> dict[str, Any]:
+    """People with a lead in your scope — identifiers always masked."""
+    with _unit(kernel, principal, False) as (conn, scope):
+        ids, total = people_service.people_in_scope(
+            conn=conn, scope=scope, limit=limit, offset=offset
+        )
+    items = people_service.masked_people(
+        kernel=kernel, ctx=principal.context(SERVICE), person_ids=ids
+    )
+    return _page(items, total, limit, offset)
+
+
+# -- leads --------------------------------------------------------------------------
+class LeadIn(_In):
+    person_id: str = Field(pattern=ID)
+    channel: str = Field(min_length=1, max_length=64)
+    campaign: str | None = Field(default=None, max_length=100)
+    utm_source: str | None = Field(default=None, max_length=100)
+    utm_medium: str | None = Field(default=None, max_length=100)
+    utm_campaign: str | None = Field(default=None, max_length=100)
+    branch_id: str | None = Field(default=None, max_length=32)
+    owner_id: StrictInt | None = None
+
+
+@router.post("/leads", status_code=201)
+def create_lead(
+    body: LeadIn, principal: StaffPrincipal = Depends(staff), kernel: Kernel = Depends(get_kernel)
+) -> dict[str, str]:
+    with _unit(kernel, principal, True) as (conn, _scope):
+        lead_id = lead_service.create_lead(
+            conn=conn,
+            tenant_id=principal.tenant_id,
+            person_id=body.person_id,
+            attribution=lead_service.Attribution(
+                body.channel, body.campaign, body.utm_source, body.utm_medium, body.utm_campaign
+            ),
+            branch_id=body.branch_id,
+            owner_id=body.owner_id,
+        )
+    return {"id": lead_id}
+
+
+@router.get("/leads")
+def list_leads(
+    channel: Annotated[str | None, Query(max_length=64)] = None,
+    campaign: Annotated[str | None, Query(max_length=100)] = None,
+    status: Annotated[str | None, Query(max_length=16)] = None,
+    branch_id: Annotated[str | None, Query(max_length=32)] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    principal: StaffPrincipal = Depends(staff),
+    kernel: Kernel = Depends(get_kernel),
+) -> dict[str, Any]:
+    with _unit(kernel, principal, False) as (conn, scope):
+        items, total = lead_service.list_leads(
+            conn=conn,
+            scope=scope,
+            channel=channel,
+            campaign=campaign,
+            status=status,
+            branch_id=branch_id,
+            limit=limit,
+            offset=offset,
+        )
+    return _page(items, total, limit, offset)
+
+
+@router.get("/leads/{lead_id}")
+def get_lead(
+    lead_id: Id, principal: StaffPrincipal = Depends(staff), kernel: Kernel = Depends(get_kernel)
+) -> dict[str, Any]:
+    with _unit(kernel, principal, False) as (conn, scope):
+        return lead_service.get_lead(conn=conn, scope=scope, lead_id=lead_id)
+
+
+@router.post("/leads/{lead_id}/respond")
+def respond(
+    lead_id: Id, principal: StaffPrincipal = Depends(staff), kernel: Kernel = Depends(get_kernel)
+) -> dict[str, Any]:
+    with _unit(kernel, principal, True) as (conn, scope):
+        lead_service.respond(conn=conn, scope=scope, lead_id=lead_id)
+        return lead_service.get_lead(conn=conn, scope=scope, lead_id=lead_id)
+
+
+# -- consultations --------------------------------------------------------------------
+class ConsultationIn(_In):
+    person_id: str = Field(pattern=ID)
+    lead_id: str | None = Field(default=None, pattern=ID)
+    branch_id: str | None = Field(default=None, max_length=32)
+    mode: Literal["online", "on_site"]
+    items: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        min_length=1, max_length=10
+    )
+    intent_level: Literal["high", "medium", "low"]
+    chief_complaint: str | None = Field(default=None, max_length=4000)
+    notes: str | None = Field(default=None, max_length=4000)
+
+
+@router.post("/consultations", status_code=201)
+def create_consultation(
+    body: ConsultationIn,
+    principal: StaffPrincipal = Depends(staff),
+    kernel: Kernel = Depends(get_kernel),
+) -> dict[str, str]:
+    ctx = principal.context(SERVICE)
+    with _unit(kernel, principal, True) as (conn, scope):
+        cid = consultation_service.create_consultation(
+            conn=conn, kernel=kernel, ctx=ctx, scope=scope, **body.model_dump()
+        )
+    return {"id": cid}
+
+
+@router.get("/consultations")
+def list_consultations(
+    person_id: Annotated[str | None, Query(pattern=ID)] = None,
+    lead_id: Annotated[str | None, Query(pattern=ID)] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    principal: StaffPrincipal = Depends(staff),
+    kernel: Kernel = Depends(get_kernel),
+) -> dict[str, Any]:
+    with _unit(kernel, principal, False) as (conn, scope):
+        items, total = consultation_service.list_consultations(
+            conn=conn, scope=scope, person_id=person_id, lead_id=lead_id, limit=limit, offset=offset
+        )
+    return _page(items, total, limit, offset)
+
+
+@router.get("/consultations/{consultation_id}")
+def get_consultation(
+    consultation_id: Id,
+    reveal: bool = False,
+    principal: StaffPrincipal = Depends(staff),
+    kernel: Kernel = Depends(get_kernel),
+) -> dict[str, Any]:
+    """Health fields only for roles granted them; absent for the others (D2)."""
+    ctx = principal.context(SERVICE)
+    with _unit(kernel, principal, False) as (conn, scope):
+        return consultation_service.get_consultation(
+            conn=conn,
+            kernel=kernel,
+            ctx=ctx,
+            scope=scope,
+            consultation_id=consultation_id,
+            reveal=reveal,
+        )
+
+
+# -- appointments and visits ------------------------------------------------------------
+class AppointmentIn(_In):
+    person_id: str = Field(pattern=ID)
+    branch_id: str = Field(min_length=1, max_length=32)
+    item: str = Field(min_length=1, max_length=64)
+    slot_us: StrictInt = Field(gt=0, lt=2**62)
+    doctor_id: StrictInt | None = None
+    lead_id: str | None = Field(default=None, pattern=ID)
+    reminder_channel: Literal["sms", "wechat", "email", "phone"] = "sms"
+
+
+class TransitionIn(_In):
+    to: Literal["confirmed", "arrived", "no_show", "cancelled", "rescheduled", "booked"]
+    new_slot_us: StrictInt | None = Field(default=None, gt=0, lt=2**62)
+
+
+@router.post("/appointments", status_code=201)
+def book(
+    body: AppointmentIn,
+    principal: StaffPrincipal = Depends(staff),
+    kernel: Kernel = Depends(get_kernel),
+) -> dict[str, str]:
+    ctx = principal.context(SERVICE)
+    with _unit(kernel, principal, True) as (conn, scope):
+        aid = appointment_service.book(conn=conn, ctx=ctx, scope=scope, **body.model_dump())
+    return {"id": aid}
+
+
+@router.get("/appointments")
+def list_appointments(
+    status: Annotated[str | None, Query(max_length=16)] = None,
+    branch_id: Annotated[str | None, Query(max_length=32)] = None,
+    person_id: Annotated[str | None, Query(pattern=ID)] = None,
+    from_us: Annotated[int | None, Query(ge=0, lt=2**62)] = None,
+    to_us: Annotated[int | None, Query(ge=0, lt=2**62)] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    principal: StaffPrincipal = Depends(staff),
+    kernel: Kernel = Depends(get_kernel),
+) -> dict[str, Any]:
+    with _unit(kernel, principal, False) as (conn, scope):
+        items, total = appointment_service.list_appointments(
+            conn=conn,
+            scope=scope,
+            status=status,
+            branch_id=branch_id,
+            person_id=person_id,
+            from_us=from_us,
+            to_us=to_us,
+            limit=limit,
+            offset=offset,
+        )
+    return _page(items, total, limit, offset)
+
+
+@router.get("/appointments/{appointment_id}")
+def get_appointment(
+    appointment_id: Id,
+    principal: StaffPrincipal = Depends(staff),
+    kernel: Kernel = Depends(get_kernel),
+) -> dict[str, Any]:
+    with _unit(kernel, principal, False) as (conn, scope):
+        found = appointment_service.get_appointment(
+            conn=conn, scope=scope, appointment_id=appointment_id
+        )
+        found["history"] = appointment_service.history(
+            conn=conn, scope=scope, appointment_id=appointment_id
+        )
+        found["reminders"] = appointment_service.reminders(
+            conn=conn, scope=scope, appointment_id=appointment_id
+        )
+    return found
+
+
+@router.post("/appointments/{appointment_id}/transitions")
+def transition(
+    appointment_id: Id,
+    body: TransitionIn,
+    principal: StaffPrincipal = Depends(staff),
+    kernel: Kernel = Depends(get_kernel),
+) -> dict[str, Any]:
+    ctx = principal.context(SERVICE)
+    with _unit(kernel, principal, True) as (conn, scope):
+        return appointment_service.transition(
+            conn=conn,
+            ctx=ctx,
+            scope=scope,
+            appointment_id=appointment_id,
+            to=body.to,
+            new_slot_us=body.new_slot_us,
+        )
+
+
+@router.get("/visits")
+def list_visits(
+    person_id: Annotated[str | None, Query(pattern=ID)] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    principal: StaffPrincipal = Depends(staff),
+    kernel: Kernel = Depends(get_kernel),
+) -> dict[str, Any]:
+    with _unit(kernel, principal, False) as (conn, scope):
+        items, total = appointment_service.list_visits(
+            conn=conn, scope=scope, person_id=person_id, limit=limit, offset=offset
+        )
+    return _page(items, total, limit, offset)
+
+
+# -- deals and follow-ups -------------------------------------------------------------------
+class DealIn(_In):
+    person_id: str = Field(pattern=ID)
+    branch_id: str = Field(min_length=1, max_length=32)
+    items: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        min_length=1, max_length=10
+    )
+    amount_cents: StrictInt = Field(gt=0, le=deal_service.MAX_AMOUNT_CENTS)
+    visit_id: str | None = Field(default=None, pattern=ID)
+    lead_id: str | None = Field(default=None, pattern=ID)
+    followup_template_id: str | None = Field(default=None, pattern=ID)
+
+
+@router.post("/deals", status_code=201)
+def create_deal(
+    body: DealIn, principal: StaffPrincipal = Depends(staff), kernel: Kernel = Depends(get_kernel)
+) -> dict[str, Any]:
+    ctx = principal.context(SERVICE)
+    with _unit(kernel, principal, True) as (conn, scope):
+        return deal_service.create_deal(conn=conn, ctx=ctx, scope=scope, **body.model_dump())
+
+
+@router.get("/deals")
+def list_deals(
+    person_id: Annotated[str | None, Query(pattern=ID)] = None,
+    branch_id: Annotated[str | None, Query(max_length=32)] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    principal: StaffPrincipal = Depends(staff),
+    kernel: Kernel = Depends(get_kernel),
+) -> dict[str, Any]:
+    with _unit(kernel, principal, False) as (conn, scope):
+        items, total = deal_service.list_deals(
+            conn=conn,
+            scope=scope,
+            person_id=person_id,
+            branch_id=branch_id,
+            limit=limit,
+            offset=offset,
+        )
+    return _page(items, total, limit, offset)
+
+
+class TemplateIn(_In):
+    name: str = Field(min_length=1, max_length=100)
+    offsets: list[StrictInt] = Field(min_length=1, max_length=20)
+    channel: Literal["phone", "sms", "wechat", "email"] = "phone"
+
+
+class OutcomeIn(_In):
+    outcome: Literal["reached", "no_answer", "satisfied", "complaint", "rebook"]
+    next_due_us: StrictInt | None = Field(default=None, gt=0, lt=2**62)
+
+
+@router.post("/followup-templates", status_code=201)
+def create_template(
+    body: TemplateIn,
+    principal: StaffPrincipal = Depends(staff),
+    kernel: Kernel = Depends(get_kernel),
+) -> dict[str, str]:
+    with _unit(kernel, principal, True) as (conn, _scope):
+        return {
+            "id": followup_service.create_template(
+                conn=conn, tenant_id=principal.tenant_id, **body.model_dump()
+            )
+        }
+
+
+@router.get("/followups/queue")
+def followup_queue(
+    principal: StaffPrincipal = Depends(staff), kernel: Kernel = Depends(get_kernel)
+) -> dict[str, Any]:
+    """Your open follow-ups: overdue, today, upcoming (7 days)."""
+    with _unit(kernel, principal, False) as (conn, scope):
+        return followup_service.queue(conn=conn, scope=scope)
+
+
+@router.post("/followups/{task_id}/complete")
+def complete_followup(
+    task_id: Id,
+    body: OutcomeIn,
+    principal: StaffPrincipal = Depends(staff),
+    kernel: Kernel = Depends(get_kernel),
+) -> dict[str, Any]:
+    with _unit(kernel, principal, True) as (conn, scope):
+        nxt = followup_service.complete(
+            conn=conn,
+            scope=scope,
+            task_id=task_id,
+            outcome=body.outcome,
+            next_due_us=body.next_due_us,
+        )
+    return {"next_task_id": nxt}
+
+
+# -- tags (C4) ----------------------------------------------------------------------------
+class TagIn(_In):
+    name: str = Field(min_length=1, max_length=64)
+    from_health: bool = False
+
+
+@router.get("/people/{person_id}/tags")
+def list_tags(
+    person_id: Id, principal: StaffPrincipal = Depends(staff), kernel: Kernel = Depends(get_kernel)
+) -> list[dict[str, Any]]:
+    with _unit(kernel, principal, False) as (conn, scope):
+        lead_service.require_person(conn=conn, tenant_id=scope.tenant_id, person_id=person_id)
+        return tag_service.list_tags(conn=conn, tenant_id=scope.tenant_id, person_id=person_id)
+
+
+@router.post("/people/{person_id}/tags", status_code=201)
+def add_tag(
+    person_id: Id,
+    body: TagIn,
+    principal: StaffPrincipal = Depends(staff),
+    kernel: Kernel = Depends(get_kernel),
+) -> dict[str, str]:
+    with _unit(kernel, principal, True) as (conn, scope):
+        tag_id = tag_service.tag_person(
+            conn=conn,
+            kernel=kernel,
+            tenant_id=scope.tenant_id,
+            person_id=person_id,
+            name=body.name,
+            from_health=body.from_health,
+        )
+    return {"id": tag_id}
+
+
+@router.delete("/people/{person_id}/tags/{tag_id}", status_code=204)
+def delete_tag(
+    person_id: Id,
+    tag_id: Id,
+    principal: StaffPrincipal = Depends(staff),
+    kernel: Kernel = Depends(get_kernel),
+) -> None:
+    with _unit(kernel, principal, True) as (conn, scope):
+        tag_service.delete_tag(
+            conn=conn, tenant_id=scope.tenant_id, person_id=person_id, tag_id=tag_id
+        )
+
+
+# -- capture forms (D1) ---------------------------------------------------------------------
+class FormIn(_In):
+    slug: str = Field(pattern=r"^[a-z0-9-]{1,64}$")
+    title: str = Field(min_length=1, max_length=200)
+    purposes: list[Annotated[str, Field(pattern=r"^[a-z0-9_.]{1,64}$")]] = Field(
+        min_length=1, max_length=10
+    )
+    fields: list[Annotated[str, Field(pattern=r"^[a-z0-9_]{1,64}$")]] = Field(
+        min_length=1, max_length=40
+    )
+    channel: str = Field(default="web_form", max_length=64)
+
+
+@router.post("/forms", status_code=201)
+def define_form(
+    body: FormIn, principal: StaffPrincipal = Depends(staff), kernel: Kernel = Depends(get_kernel)
+) -> dict[str, str]:
+    """Refused with the field named when none of the form's purposes needs it (D1)."""
+    form = forms.FormDefinition(**body.model_dump())
+    with kernel.engine.begin() as conn:
+        return {
+            "id": forms.define_form(
+                conn=conn, catalog=kernel.catalog, tenant_id=principal.tenant_id, form=form
+            )
+        }
+
+
+@router.get("/forms/{slug}")
+def render_form(
+    slug: Annotated[str, Path(pattern=r"^[a-z0-9-]{1,64}$")],
+    principal: StaffPrincipal = Depends(staff),
+    kernel: Kernel = Depends(get_kernel),
+) -> dict[str, Any]:
+    with read_connection(kernel.engine) as conn, conn.begin():
+        return forms.render_form(
+            conn=conn,
+            catalog=kernel.catalog,
+            tenant_id=principal.tenant_id,
+            slug=slug,
+            locale=principal.locale,
+        )
+
+
+@router.post("/forms/{slug}/check")
+def check_submission(
+    slug: Annotated[str, Path(pattern=r"^[a-z0-9-]{1,64}$")],
+    values: dict[str, Any],
+    principal: StaffPrincipal = Depends(staff),
+    kernel: Kernel = Depends(get_kernel),
+) -> dict[str, bool]:
+    """Validate a submission against the form: a field it does not collect → 422 naming it."""
+    with read_connection(kernel.engine) as conn, conn.begin():
+        form = forms.load_form(conn=conn, tenant_id=principal.tenant_id, slug=slug)
+    forms.check_submission(form, values)
+    return {"ok": True}
+
+
+# -- bulk export approval (H5) ------------------------------------------------------------------
+class ExportIn(_In):
+    purpose: str = Field(pattern=r"^[a-z0-9_.]{1,64}$")
+    person_count: StrictInt = Field(ge=0, le=100_000_000)
+    filters: dict[str, str] = Field(default_factory=dict)
+
+
+class DecisionIn(_In):
+    approve: bool
+
+
+@router.post("/exports", status_code=202)
+def request_export(
+    body: ExportIn, principal: StaffPrincipal = Depends(staff), kernel: Kernel = Depends(get_kernel)
+) -> dict[str, Any]:
+    ctx = principal.context(body.purpose)
+    threshold = getattr(
+        kernel.settings, "export_approval_threshold", export_service.DEFAULT_THRESHOLD
+    )
+    with kernel.engine.begin() as conn:
+        return export_service.request_export(
+            conn=conn,
+            kernel=kernel,
+            ctx=ctx,
+            person_count=body.person_count,
+            scope=body.filters,
+            threshold=int(threshold),
+        )
+
+
+@router.post("/exports/{request_id}/decision")
+def decide_export(
+    request_id: Id,
+    body: DecisionIn,
+    principal: StaffPrincipal = Depends(staff),
+    kernel: Kernel = Depends(get_kernel),
+) -> dict[str, str]:
+    ctx = principal.context("compliance.audit")
+    with kernel.engine.begin() as conn:
+        return {
+            "status": export_service.decide(
+                conn=conn, kernel=kernel, ctx=ctx, request_id=request_id, approve=body.approve
+            )
+        }
