@@ -9,8 +9,9 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Select, Table, bindparam, delete, insert, select, update
 
+from pulsecrm.catalog.loader import Catalog
 from pulsecrm.catalog.model import FieldSpec
 from pulsecrm.store.base import Base
 from pulsecrm.store.bulk import bulk_insert
@@ -86,3 +87,37 @@ def store_rows(
         ).rowcount
         if not found:
             conn.execute(insert(table).values(person_id=subject_id, tenant_id=tenant_id, **cols))
+
+
+def is_per_person(table_name: str | None) -> bool:
+    """True for one-row-per-person tables (identity, profile) that ``read`` can serve.
+
+    Per-record values (consultation notes, consent evidence) belong to a
+    record, not to the person row, and are opened through the record vault.
+    """
+    table = Base.metadata.tables.get(table_name or "")
+    return table is not None and [c.name for c in table.primary_key.columns] == ["person_id"]
+
+
+def erase_personal_values(
+    conn: Connection, catalog: Catalog, tenant_id: int, subject_ids: list[str]
+) -> None:
+    """Remove every catalog-declared value of these subjects from every table.
+
+    Per-person tables (primary key ``person_id``: identity, profile) lose the
+    row; per-record tables (consultations, evidence) keep their rows, which
+    workflow counts refer to, with the personal columns set to NULL.
+    """
+    columns_by_table: dict[str, list[str]] = {}
+    for spec in catalog.fields.values():
+        if spec.table and spec.column:
+            columns_by_table.setdefault(spec.table, []).append(spec.column)
+    for table_name, columns in columns_by_table.items():
+        table = Base.metadata.tables.get(table_name)
+        if table is None:
+            continue
+        scope = (table.c.tenant_id == tenant_id) & table.c.person_id.in_(subject_ids)
+        if is_per_person(table_name):
+            conn.execute(delete(table).where(scope))
+        else:
+            conn.execute(update(table).where(scope).values({c: None for c in columns}))

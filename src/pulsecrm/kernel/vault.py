@@ -23,7 +23,12 @@ from pulsecrm.catalog.loader import Catalog
 from pulsecrm.catalog.model import FieldSpec
 from pulsecrm.kernel._blind_index import BlindIndexer
 from pulsecrm.kernel._cipher import field_aad, seal, unseal
-from pulsecrm.kernel._field_store import load_rows, store_rows
+from pulsecrm.kernel._field_store import (
+    erase_personal_values,
+    is_per_person,
+    load_rows,
+    store_rows,
+)
 from pulsecrm.kernel._keystore import Keystore
 from pulsecrm.kernel.audit_log import AuditSigner, append_events
 from pulsecrm.kernel.audit_records import Action, AuditEvent, Outcome
@@ -243,7 +248,7 @@ class Vault:
             or [
                 f
                 for f in self._policy.fields_for(ctx.role, ctx.purpose)
-                if self._catalog.fields[f].stored_in
+                if is_per_person(self._catalog.fields[f].table)
             ]
         )
         search_event = AuditEvent(
@@ -426,7 +431,7 @@ class Vault:
 
     # -- erasure -------------------------------------------------------------------
     def shred(self, conn: Connection, ctx: AccessContext, subject_ids: Sequence[str]) -> int:
-        """Crypto-shred: destroy each subject's data key, then drop their index and identity rows.
+        """Crypto-shred: destroy each subject's data key, then erase their stored values.
 
         The journal entry is written (and fsynced) before the key is destroyed,
         so a restore of an older key store can replay it (``keys replay-shreds``).
@@ -455,13 +460,7 @@ class Vault:
                 blind_index.c.tenant_id == ctx.tenant_id, blind_index.c.subject_id.in_(ids)
             )
         )
-        for spec_table in {
-            str(s.table) for s in self._catalog.fields.values() if s.encrypted and s.table
-        }:
-            table = Base.metadata.tables[spec_table]
-            conn.execute(
-                delete(table).where(table.c.tenant_id == ctx.tenant_id, table.c.person_id.in_(ids))
-            )
+        erase_personal_values(conn, self._catalog, ctx.tenant_id, ids)
         append_events(
             conn,
             ctx.tenant_id,
