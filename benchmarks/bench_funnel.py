@@ -3,9 +3,11 @@
 Generates N people (``person`` rows only — the funnel never touches identity),
 one lead each over a year and what followed (synthetic_clinic), then times
 
-* privacy:  ``crm.funnel.funnel(by=channel)`` — GROUP BY over the pseudonymous
-  workflow tables (lead ⟕ per-lead aggregates of consultations, appointments,
-  visits, deals, follow-ups), no decryption;
+* privacy:  ``crm.funnel.funnel(by=channel)`` — set-based GROUP BY over the
+  pseudonymous workflow tables: the cohort grouped once, then per step (consultations,
+  appointments, visits, deals, follow-ups) a per-lead aggregate over its covering
+  ``(tenant_id, lead_id, …)`` index joined to ``lead`` only for the cohort and the
+  dimension (indexes: migration 0004), no decryption;
 * baseline: the same GROUP BY over one pre-joined plaintext table with one row
   per lead (what a CRM without the split would scan).
 
