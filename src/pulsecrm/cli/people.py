@@ -16,7 +16,14 @@ from pulsecrm.cli.common import (
     kernel_session,
     print_json,
 )
-from pulsecrm.crm.people_import import Mode, count_rows, import_people, read_people_csv
+from pulsecrm.crm.people_import import (
+    MODES,
+    Mode,
+    PeopleFile,
+    import_people,
+    load_mapping_file,
+    parse_map_options,
+)
 
 import_app = typer.Typer(help="Import data.", no_args_is_help=True)
 people_app = typer.Typer(help="Find and manage people.", no_args_is_help=True)
@@ -32,21 +39,57 @@ def import_people_command(
         "service.appointment"
     ),
     mode: Annotated[
-        str, typer.Option(help="update: merge into existing people; skip: leave them.")
+        str,
+        typer.Option(
+            help="update: merge into existing people; skip: leave them; "
+            "create: report them as errors (already exists)."
+        ),
     ] = "update",
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map", help="Map a header: SOURCE=COLUMN, or SOURCE=- to ignore it (repeatable)."
+        ),
+    ] = None,
+    map_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--map-file",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="YAML or JSON object of SOURCE: COLUMN (--map wins).",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate and dedupe only; write nothing.")
+    ] = False,
+    errors: Annotated[
+        Path | None,
+        typer.Option("--errors", dir_okay=False, help="Write bad rows as CSV row,column,reason."),
+    ] = None,
     all_or_nothing: Annotated[bool, typer.Option(help="Write nothing if any row is bad.")] = False,
     user: Annotated[str | None, typer.Option(help="Act as this account.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Import people from CSV (name,phone,email,id_number,gender,birth_date,city,source)."""
-    if mode not in ("update", "skip"):
-        fail("--mode must be update or skip")
-    chosen: Mode = "update" if mode == "update" else "skip"
+    """Import people from CSV or XLSX (name,phone,email,id_number,gender,birth_date,city,source).
+
+    zh/en headers such as 手机号, 姓名, 邮箱, 身份证号 are recognised; map others with --map.
+    Re-running an interrupted import is safe: people already stored are found by blind
+    index and never doubled.
+    """
+    if mode not in MODES:
+        fail("--mode must be create, update or skip")
+    chosen: Mode = "create" if mode == "create" else "update" if mode == "update" else "skip"
+    columns = load_mapping_file(map_file) if map_file else {}
+    columns.update(parse_map_options(mapping or []))
+    source = PeopleFile(file, columns)
+    rows = source.rows()
     with kernel_session() as kernel:
         ctx = acting_context(kernel, user, purpose)
-        total = count_rows(file)
+        total = source.count()
         with Progress(
-            TextColumn("[bold]importing"),
+            TextColumn("[bold]checking" if dry_run else "[bold]importing"),
             BarColumn(),
             TextColumn("{task.completed}/{task.total} rows"),
             TextColumn("{task.fields[rate]}"),
@@ -64,23 +107,30 @@ def import_people_command(
             report = import_people(
                 kernel,
                 ctx,
-                read_people_csv(file),
+                rows,
                 mode=chosen,
                 all_or_nothing=all_or_nothing,
+                dry_run=dry_run,
                 progress=advance,
+                column_names=source.source_names,
             )
+    if errors is not None:
+        report.write_errors(errors)
     if as_json:
         print_json(report.as_dict())
         return
+    verb = "would create" if dry_run else "created"
     err_console.print(
-        f"created {report.created}, updated {report.updated}, skipped {report.skipped}"
+        f"{verb} {report.created}, updated {report.updated}, skipped {report.skipped}"
+        + (" (dry run: nothing written)" if dry_run else "")
     )
     for error in report.errors[:50]:
         err_console.print(
             f"  row {error.row}, column {error.column}: {error.reason}", highlight=False
         )
     if len(report.errors) > 50:
-        err_console.print(f"  … and {len(report.errors) - 50} more errors (use --json for all)")
+        more = "use --errors FILE for all" if errors is None else f"all in {errors}"
+        err_console.print(f"  … and {len(report.errors) - 50} more errors ({more})")
 
 
 @people_app.command("find")

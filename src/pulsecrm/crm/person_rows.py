@@ -20,6 +20,34 @@ from pulsecrm.kernel.normalisers import (
 
 COLUMNS = ("name", "phone", "email", "id_number", "gender", "birth_date", "city", "source")
 SEARCH_FIELDS = ("phone", "email", "id_number")
+IGNORE = "-"
+# Headers recognised without a mapping (compared trimmed and case-folded). ``mobile`` is
+# deliberately absent: the CLI contract (tests/crm/test_people_cli.py) treats it as an
+# unknown column; map it explicitly with ``--map mobile=phone``.
+HEADER_ALIASES: dict[str, str] = {
+    **{c: c for c in COLUMNS},
+    "手机号": "phone",
+    "手机": "phone",
+    "电话": "phone",
+    "联系电话": "phone",
+    "手机号码": "phone",
+    "姓名": "name",
+    "名字": "name",
+    "邮箱": "email",
+    "电子邮件": "email",
+    "e-mail": "email",
+    "身份证号": "id_number",
+    "身份证": "id_number",
+    "证件号码": "id_number",
+    "身份证号码": "id_number",
+    "性别": "gender",
+    "出生日期": "birth_date",
+    "生日": "birth_date",
+    "城市": "city",
+    "所在城市": "city",
+    "来源": "source",
+    "渠道": "source",
+}
 _GENDERS = {
     "男": "M",
     "m": "M",
@@ -57,6 +85,55 @@ class RowError:
 
     def as_dict(self) -> dict[str, object]:
         return {"row": self.row, "column": self.column, "reason": self.reason}
+
+
+def resolve_header(header: list[str], mapping: dict[str, str] | None = None) -> list[str | None]:
+    """The canonical column for each header cell (``None``: ignored).
+
+    An explicit ``mapping`` (source header → column or ``-``) wins over the
+    built-in zh/en aliases; an unknown header, a mapping to an unknown column,
+    or two headers landing on one column is an error naming the header.
+    """
+    mapping = {k.strip(): v.strip() for k, v in (mapping or {}).items()}
+    for source, wanted in mapping.items():
+        if wanted != IGNORE and wanted not in COLUMNS:
+            raise InvalidValue(
+                source,
+                f"mapped to unknown column {wanted!r}; use one of {','.join(COLUMNS)} or -",
+                f"映射到未知列 {wanted!r}；应为 {','.join(COLUMNS)} 或 -",
+            )
+    resolved: list[str | None] = []
+    taken: dict[str, str] = {}
+    for cell in header:
+        name = cell.strip()
+        if name in mapping:
+            target: str | None = mapping[name]
+        else:
+            target = HEADER_ALIASES.get(name.casefold())
+            if target is None:
+                raise InvalidValue(
+                    name or "header",
+                    f"unknown column; expected {','.join(COLUMNS)} (or map it with --map"
+                    f" '{name}=<column>' or '{name}=-' to ignore it)",
+                    f"未知列；应为 {','.join(COLUMNS)}（或用 --map '{name}=<列名>' 映射，"
+                    f"'{name}=-' 忽略）",
+                )
+        if target == IGNORE:
+            target = None
+        if target is not None:
+            if target in taken:
+                raise InvalidValue(
+                    name,
+                    f"both {taken[target]!r} and {name!r} give {target}",
+                    f"{taken[target]!r} 与 {name!r} 都对应 {target}",
+                )
+            taken[target] = name
+        resolved.append(target)
+    if not any(c in SEARCH_FIELDS for c in resolved):
+        raise InvalidValue(
+            "header", "needs phone, email or id_number", "需要手机号、邮箱或身份证号列"
+        )
+    return resolved
 
 
 def _parse_date(text: str) -> date:
