@@ -26,6 +26,7 @@ from pulsecrm.kernel.audit_log import append_events
 from pulsecrm.kernel.audit_records import Action, AuditEvent, Outcome
 from pulsecrm.kernel.context import AccessContext
 from pulsecrm.kernel.runtime import Kernel
+from pulsecrm.store.bulk import bulk_insert
 
 GENESIS = b"\x00" * 32
 NO_CHANNEL = "-"
@@ -216,7 +217,13 @@ def append(conn: Connection, kernel: Kernel, ctx: AccessContext, rows: Sequence[
     for offset, (row, columns) in enumerate(zip(rows, records, strict=True)):
         row.audit_seq = first_audit + offset
         columns.update(tenant_id=ctx.tenant_id, audit_seq=row.audit_seq, row_hash=row.row_hash)
-    conn.execute(insert(consent_event), records)
+    event_columns = [c.name for c in consent_event.columns]
+    bulk_insert(
+        conn,
+        consent_event,
+        event_columns,
+        [tuple(r.get(c) for c in event_columns) for r in records],
+    )
     evidence = [
         {"event_id": r.id, "tenant_id": ctx.tenant_id, "person_id": r.person_id, **r.sealed}
         for r in rows

@@ -15,30 +15,22 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from pulsecrm.consent.ledger import STATUS_AFTER, Kind, LedgerRow
 from pulsecrm.consent.tables import consent_state, notice_version
 from pulsecrm.kernel.audit_records import now_us
+from pulsecrm.store.bulk import bulk_upsert
 
 GRANTED = "granted"
 CLOSED = ("refused", "withdrawn")
 
 
 def _upsert(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    dialect = conn.dialect.name
-    stmt: Any
-    if dialect == "postgresql":
-        stmt = postgresql.insert(consent_state)
-    else:
-        stmt = sqlite.insert(consent_state)
     keys = ("tenant_id", "person_id", "purpose", "channel")
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[consent_state.c[k] for k in keys],
-        set_={c.name: stmt.excluded[c.name] for c in consent_state.columns if c.name not in keys},
+    columns = [c.name for c in consent_state.columns]
+    bulk_upsert(
+        conn, consent_state, columns, keys, [tuple(r.get(c) for c in columns) for r in rows]
     )
-    for start in range(0, len(rows), 2000):
-        conn.execute(stmt, rows[start : start + 2000])
 
 
 def state_values(tenant_id: int, row: LedgerRow) -> dict[str, Any]:

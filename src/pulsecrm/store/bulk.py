@@ -22,3 +22,25 @@ def bulk_insert(
     names = ", ".join(f'"{c}"' for c in columns)
     values = ", ".join(marker for _ in columns)
     conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({values})', list(rows))
+
+
+def bulk_upsert(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    keys: Sequence[str],
+    rows: Sequence[Sequence[object]],
+) -> None:
+    """INSERT … ON CONFLICT (keys) DO UPDATE, for current-state tables (SQLite, PostgreSQL)."""
+    if not rows:
+        return
+    marker = "?" if conn.dialect.name == "sqlite" else "%s"
+    names = ", ".join(f'"{c}"' for c in columns)
+    values = ", ".join(marker for _ in columns)
+    conflict = ", ".join(f'"{k}"' for k in keys)
+    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in keys)
+    conn.exec_driver_sql(
+        f'INSERT INTO "{table.name}" ({names}) VALUES ({values}) '
+        f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}",
+        list(rows),
+    )
