@@ -45,7 +45,7 @@ def _cells(p: dict[str, str]) -> list[str]:
 
 
 def _counts(settings: object) -> tuple[int, int, int]:
-    kernel = build_kernel(settings)  # type: ignore[arg-type]
+    kernel = build_kernel(settings)
     try:
         with kernel.engine.connect() as conn:
             return tuple(  # type: ignore[return-value]
@@ -267,7 +267,7 @@ def test_rerun_after_a_crash_mid_import_never_doubles_anyone(app: Kernel, tmp_pa
 
     assert stored() == 3  # the first batch committed, nothing of the rest
     for mode, expected in (("update", (4, 3)), ("skip", (0, 0)), ("create", (0, 0))):
-        report = import_people(app, ctx(app), PeopleFile(path).rows(), mode=mode, batch_size=3)  # type: ignore[arg-type]
+        report = import_people(app, ctx(app), PeopleFile(path).rows(), mode=mode, batch_size=3)
         assert (report.created, report.updated) == expected, mode
         assert stored() == 7, mode
     assert len(report.errors) == 7 and {e.reason for e in report.errors} == {"already exists"}
