@@ -143,3 +143,10 @@ def test_key_file_readable_by_others_refuses_to_start(installed) -> None:  # typ
     key_file.chmod(0o644)
     code, out = _cli("people", "find", "--phone", "13812345678", "--purpose", "service.appointment")
     assert code == 2 and "refusing to start" in out
+
+
+def test_retiring_an_unknown_or_active_version_is_refused_with_a_reason(installed) -> None:  # type: ignore[no-untyped-def]
+    code, out = _cli("keys", "retire", "99")
+    assert code == 2 and "no master key version 99" in out
+    code, out = _cli("keys", "retire", "1")
+    assert code == 2 and "active" in out

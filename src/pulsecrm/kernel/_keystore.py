@@ -287,6 +287,8 @@ class Keystore:
 
     def retire(self, version: int) -> None:
         """Destroy KEK ``version``; refused while any key is still wrapped under it."""
+        if version not in self.provider.versions():
+            raise KeyUnavailable(f"there is no master key version {version}")
         in_use = self.usage_by_version().get(version, 0)
         if in_use:
             raise KeyUnavailable(
