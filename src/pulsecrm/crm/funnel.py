@@ -139,7 +139,7 @@ def funnel(
         return func.sum(case((condition, one), else_=zero))
 
     totals: dict[Any, list[float]] = {}
-    width = 14  # leads … followups_on_time (13 counts) + first-response sum
+    width = 13  # leads … followups_on_time, in FunnelRow order
 
     def add(offset: int, query: Any) -> None:
         for r in conn.execute(_cohort(query.group_by(key), tenant_id, from_us, to_us)):
@@ -192,7 +192,7 @@ def funnel(
         add(offset, select(key, *columns).select_from(sub.join(lead, lead.c.id == sub.c.lead_id)))
     rows = []
     for k in sorted(totals, key=lambda v: (v is None, v)):
-        n = [int(x) for x in totals[k][:13]]
+        n = [int(x) for x in totals[k]]
         responded, total_response = cohort_rows.get(k, (0, None))
         mean = (
             round(total_response / responded / 1e6, 1)
