@@ -368,3 +368,35 @@ export_request = Table(
     Column("created_us", BigInteger, nullable=False),
     Column("decided_us", BigInteger, nullable=True),
 )
+
+
+# Covering indexes for the set-based funnel (crm/funnel.py), created by
+# migration 0004; declared here too so the schema and autogenerate agree.
+for _name, _table, _columns in (
+    (
+        "ix_lead_funnel_cohort",
+        lead,
+        (
+            "tenant_id",
+            "created_us",
+            "channel",
+            "campaign",
+            "owner_id",
+            "branch_id",
+            "first_response_us",
+        ),
+    ),
+    (
+        "ix_lead_funnel_key",
+        lead,
+        ("id", "tenant_id", "created_us", "channel", "campaign", "owner_id", "branch_id"),
+    ),
+    ("ix_appointment_funnel", appointment, ("tenant_id", "lead_id", "status")),
+    ("ix_deal_funnel", deal, ("tenant_id", "lead_id", "amount_cents")),
+    (
+        "ix_followup_task_funnel",
+        followup_task,
+        ("tenant_id", "lead_id", "status", "due_us", "completed_us"),
+    ),
+):
+    Index(_name, *(_table.c[c] for c in _columns))
