@@ -181,3 +181,20 @@ def test_init_is_idempotent(installed) -> None:  # type: ignore[no-untyped-def]
     assert _run("init")[0] == 0
     _code, out = _run("keys", "status", "--json")
     assert json.loads(out)["active_version"] == 1
+
+
+def test_gb18030_csv_from_chinese_excel_imports_and_binary_is_refused(installed, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    people = list(synthetic_people(3, seed=21))
+    text = "姓名,手机号,城市\n" + "".join(f"{p['name']},{p['phone']},{p['city']}\n" for p in people)
+    gbk = tmp_path / "excel.csv"
+    gbk.write_bytes(text.encode("gb18030"))
+    code, out = _run("import", "people", str(gbk), "--json")
+    assert code == 0, out
+    assert json.loads(out)["created"] == 3
+    code, out = _run("people", "find", "--phone", people[0]["phone"], "--purpose",
+                     "service.appointment", "--reveal", "--json")
+    assert json.loads(out)[0]["name"] == people[0]["name"]
+    binary = tmp_path / "photo.csv"
+    binary.write_bytes(bytes(range(128, 256)) * 4)
+    code, out = _run("import", "people", str(binary))
+    assert code == 2 and "GB18030" in out and "Traceback" not in out

@@ -17,6 +17,7 @@ people and within the file) and writes nothing.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 import uuid
@@ -132,7 +133,7 @@ class PeopleFile:
         return self._xlsx_rows() if self.is_xlsx else self._csv_rows()
 
     def _csv_rows(self) -> Rows:
-        with self.path.open(encoding="utf-8-sig", newline="") as handle:
+        with self.path.open(encoding=csv_encoding(self.path), newline="") as handle:
             reader = csv.reader(handle)
             header = next(reader, [])
             columns = self._columns(header)
@@ -196,8 +197,29 @@ def read_people_csv(path: Path, mapping: dict[str, str] | None = None) -> Rows:
     return PeopleFile(path, mapping)._csv_rows()
 
 
+def csv_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM), else GB18030 — what Excel on a Chinese Windows saves.
+
+    The whole file is checked, in 1 MiB chunks, because a GBK file can look
+    like UTF-8 for its first rows.
+    """
+    for encoding in ("utf-8-sig", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            with path.open("rb") as handle:
+                while chunk := handle.read(1 << 20):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    raise InvalidValue(
+        "file", "is neither UTF-8 nor GB18030 text", "不是 UTF-8 或 GB18030 编码的文本"
+    )
+
+
 def count_rows(path: Path) -> int:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    with path.open(encoding=csv_encoding(path), newline="") as handle:
         return max(0, sum(1 for _ in csv.reader(handle)) - 1)
 
 
