@@ -21,33 +21,43 @@ whole submission before anything is written, so bad input writes nothing:
 from __future__ import annotations
 
 import os
-import re
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from pulsecrm.catalog.loader import Catalog
 from pulsecrm.consent import ledger, minors, state
 from pulsecrm.consent.errors import (
-    AuthorizationIncomplete,
-    BundledSeparateConsent,
     GuardianRequired,
-    InvalidChannel,
     InvalidEvidence,
     NothingToRenew,
-    NoticeNotPublished,
-    NoticeSuperseded,
-    NotOptIn,
     PersonNotFound,
     PurposeNotInNotice,
-    UnknownConsentPurpose,
 )
 from pulsecrm.consent.ledger import NO_CHANNEL, Kind, LedgerRow
 from pulsecrm.consent.notices import PublishedNotice, current_notice, get_notice
+from pulsecrm.consent.submission import (  # noqa: F401  (public names re-exported)
+    ACTOR_TYPES,
+    EVIDENCE_ROLE_FIELD,
+    HIPAA_ELEMENTS,
+    METHODS,
+    NOT_CONSENT,
+    ORIGINS,
+    Decision,
+    Evidence,
+    Guardian,
+    Submission,
+    check_authorization,
+    check_bundling,
+    check_decision,
+    check_evidence,
+    check_method,
+    check_notice,
+    expiry_of,
+    resolve_channel,
+)
 from pulsecrm.consent.tables import consent_state, privacy_preference
 from pulsecrm.kernel.audit_records import Action, AuditEvent, Outcome, now_us
 from pulsecrm.kernel.context import AccessContext
@@ -55,85 +65,6 @@ from pulsecrm.kernel.errors import AccessDenied
 from pulsecrm.kernel.normalisers import NORMALISERS
 from pulsecrm.kernel.policy import Access
 from pulsecrm.kernel.runtime import Kernel
-
-METHODS = frozenset(
-    {
-        "web_form",
-        "paper_scan",
-        "sms_reply",
-        "staff_call",
-        "api",
-        "email_link",
-        "preference_page",
-        "gpc",
-        "system",
-    }
-)
-NOT_CONSENT = frozenset(
-    {
-        "default",
-        "implied",
-        "pre_ticked",
-        "pre-ticked",
-        "preticked",
-        "silence",
-        "inferred",
-        "opt_out",
-        "opt-out",
-        "bundled",
-        "soft_opt_in",
-    }
-)
-ACTOR_TYPES = frozenset({"self", "guardian", "staff"})
-ORIGINS = frozenset({"subject", "staff", "system"})
-HIPAA_ELEMENTS = (
-    ("description", "description of the information and its use", "信息及用途说明"),
-    ("recipients", "who receives it", "接收方"),
-    ("expires_at", "expiry date or event", "到期日期或事件"),
-    ("revocation_statement", "statement of the right to revoke", "撤回权利声明"),
-    ("remuneration_statement", "remuneration statement", "报酬说明"),
-)
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-EVIDENCE_ROLE_FIELD = "consent_evidence_ip"
-
-
-@dataclass(frozen=True)
-class Decision:
-    purpose: str
-    channel: str | None
-    kind: Kind
-
-
-@dataclass(frozen=True)
-class Evidence:
-    form_id: str | None = None
-    ref: str | None = None
-    scan_sha256: str | None = None
-    ip: str | None = None
-    user_agent: str | None = None
-
-
-@dataclass(frozen=True)
-class Guardian:
-    name: str
-    relationship: str
-
-
-@dataclass
-class Submission:
-    """One action by or for one person: one or more decisions given together."""
-
-    person_id: str
-    decisions: Sequence[Decision]
-    method: str
-    notice_hash: str | None = None
-    actor_type: str = "self"
-    origin: str = "staff"
-    evidence: Evidence = field(default_factory=Evidence)
-    guardian: Guardian | None = None
-    authorization: dict[str, Any] | None = None
-    expires_us: int | None = None
-    language: str | None = None
 
 
 # -- authorisation of the recorder -------------------------------------------------
@@ -167,177 +98,6 @@ def check_recorder(kernel: Kernel, ctx: AccessContext) -> None:
     raise AccessDenied(f"role {ctx.role} may not record consent for {ctx.purpose}")
 
 
-# -- validation ----------------------------------------------------------------------
-def _channel(catalog: Catalog, purpose: str, channel: str | None) -> str:
-    spec = catalog.purposes[purpose]
-    if not spec.channels:
-        if channel not in (None, "", NO_CHANNEL):
-            raise InvalidChannel("channel", f"{purpose} has no channels", f"{purpose} 不区分渠道")
-        return NO_CHANNEL
-    if channel not in spec.channels:
-        raise InvalidChannel(
-            "channel",
-            f"must be one of {', '.join(spec.channels)} for {purpose}",
-            f"{purpose} 的渠道应为 {'、'.join(spec.channels)} 之一",
-        )
-    return str(channel)
-
-
-def _check_decision(catalog: Catalog, decision: Decision) -> str:
-    spec = catalog.purposes.get(decision.purpose)
-    if spec is None:
-        raise UnknownConsentPurpose(
-            "purpose",
-            f"unknown purpose {decision.purpose!r}",
-            f"未知的处理目的 {decision.purpose!r}",
-        )
-    if not spec.needs_consent:
-        raise UnknownConsentPurpose(
-            "purpose",
-            f"{decision.purpose} rests on {spec.legal_basis.value}, not consent; "
-            "it never depends on a consent (B7)",
-            f"{decision.purpose} 的合法性基础是 {spec.legal_basis.value}，无需同意",
-            rule="no_consent_needed",
-        )
-    return _channel(catalog, decision.purpose, decision.channel)
-
-
-def _check_method(method: str) -> None:
-    if method.lower() in NOT_CONSENT:
-        raise NotOptIn(
-            "method",
-            f"{method!r}: consent is opt-in only — never default, implied, pre-ticked or silence",
-            f"{method!r}：同意只能由本人主动作出，不得默认、推定或预先勾选",
-        )
-    if method not in METHODS:
-        raise InvalidEvidence(
-            "method",
-            f"unknown method; one of {', '.join(sorted(METHODS))}",
-            f"未知的收集方式；应为 {'、'.join(sorted(METHODS))} 之一",
-            rule="unknown_method",
-        )
-
-
-def _check_bundling(catalog: Catalog, sub: Submission) -> None:
-    purposes = {d.purpose for d in sub.decisions}
-    for decision in sub.decisions:
-        spec = catalog.purposes[decision.purpose]
-        if (
-            spec.separate_consent
-            and decision.kind in (Kind.GRANT, Kind.RENEW)
-            and len(purposes) > 1
-        ):
-            raise BundledSeparateConsent(
-                "decisions",
-                f"{decision.purpose} needs separate consent: give it in a submission about "
-                "that purpose alone, not together with "
-                + ", ".join(sorted(purposes - {decision.purpose})),
-                f"{decision.purpose} 需要单独同意，不能与其他目的（"
-                + "、".join(sorted(purposes - {decision.purpose}))
-                + "）一并提交",
-            )
-
-
-def _check_notice(
-    conn: Connection, tenant_id: int, sub: Submission, cache: dict[str, PublishedNotice]
-) -> PublishedNotice:
-    if not sub.notice_hash:
-        raise NoticeNotPublished(
-            "notice_hash",
-            "a grant must cite the published notice the person saw",
-            "同意必须引用本人所见的已发布告知版本",
-        )
-    notice = cache.get(sub.notice_hash)
-    if notice is None:
-        notice = cache[sub.notice_hash] = get_notice(conn, tenant_id, sub.notice_hash)
-    if not notice.current:
-        raise NoticeSuperseded(
-            "notice_hash",
-            "this notice version has been superseded; show the current one",
-            "该告知版本已被新版本取代，请展示最新版本",
-        )
-    return notice
-
-
-def _check_authorization(
-    notice: PublishedNotice, decision: Decision, sub: Submission
-) -> dict[str, Any]:
-    hipaa = notice.profile == "hipaa" and decision.purpose.startswith("marketing.")
-    if not hipaa and sub.authorization is None:
-        return {}
-    auth = sub.authorization or {}
-    for key, en, zh in HIPAA_ELEMENTS:
-        value = auth.get(key)
-        if value in (None, "", []):
-            raise AuthorizationIncomplete(
-                f"authorization.{key}",
-                f"required element: {en} (45 CFR 164.508(c))",
-                f"缺少授权要素：{zh}",
-            )
-    return {"hipaa_authorization": dict(auth)}
-
-
-def _expiry(sub: Submission, terms: dict[str, Any]) -> int | None:
-    raw = terms.get("hipaa_authorization", {}).get("expires_at")
-    if isinstance(raw, str):
-        try:
-            parsed = datetime.fromisoformat(raw)
-        except ValueError:
-            raise AuthorizationIncomplete(
-                "authorization.expires_at", "must be an ISO date", "应为ISO日期"
-            ) from None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        return int(parsed.timestamp() * 1_000_000)
-    if isinstance(raw, date):
-        return int(datetime(raw.year, raw.month, raw.day, tzinfo=UTC).timestamp() * 1_000_000)
-    return sub.expires_us
-
-
-def _check_evidence(sub: Submission, grants: bool) -> None:
-    ev = sub.evidence
-    if ev.scan_sha256 is not None and not _SHA256.match(ev.scan_sha256):
-        raise InvalidEvidence(
-            "evidence.scan_sha256",
-            "must be the scan's SHA-256 in hex",
-            "应为扫描件的SHA-256十六进制值",
-            rule="evidence_scan_hash",
-        )
-    if sub.method == "paper_scan" and grants and not ev.scan_sha256:
-        raise InvalidEvidence(
-            "evidence.scan_sha256",
-            "a paper consent needs the scan's SHA-256",
-            "纸质同意须提供扫描件的SHA-256",
-        )
-    if sub.origin == "staff" and grants and not (ev.form_id or ev.ref or ev.scan_sha256):
-        raise InvalidEvidence(
-            "evidence",
-            "a staff-recorded consent needs evidence (form id, reference or scan)",
-            "工作人员代录的同意须附证据（表单编号、凭证或扫描件）",
-        )
-    if sub.actor_type not in ACTOR_TYPES:
-        raise InvalidEvidence(
-            "actor_type",
-            f"one of {', '.join(sorted(ACTOR_TYPES))}",
-            f"应为 {'、'.join(sorted(ACTOR_TYPES))} 之一",
-            rule="actor_type",
-        )
-    if sub.origin not in ORIGINS:
-        raise InvalidEvidence(
-            "origin", "subject, staff or system", "应为 subject、staff 或 system", rule="origin"
-        )
-    if sub.actor_type == "guardian" and (
-        sub.guardian is None
-        or not sub.guardian.name.strip()
-        or not sub.guardian.relationship.strip()
-    ):
-        raise GuardianRequired(
-            "guardian",
-            "a guardian's consent names the guardian and their relationship",
-            "监护人同意须载明监护人身份及与本人的关系",
-        )
-
-
 def _prepare(
     conn: Connection,
     kernel: Kernel,
@@ -352,14 +112,14 @@ def _prepare(
     rows: list[LedgerRow] = []
     sms_terms: dict[tuple[str, str], dict[str, Any]] = {}
     for sub in submissions:
-        _check_method(sub.method)
+        check_method(sub.method)
         if not sub.decisions:
             raise InvalidEvidence(
                 "decisions", "at least one decision", "至少一项决定", rule="decisions_required"
             )
         if sub.person_id not in people:
             raise PersonNotFound("person_id", "no such person", "查无此人")
-        channels = [_check_decision(catalog, d) for d in sub.decisions]
+        channels = [check_decision(catalog, d) for d in sub.decisions]
         seen: set[tuple[str, str]] = set()
         for d, ch in zip(sub.decisions, channels, strict=True):
             if (d.purpose, ch) in seen:
@@ -370,11 +130,11 @@ def _prepare(
                     rule="one_decision_per_purpose_channel",
                 )
             seen.add((d.purpose, ch))
-        _check_bundling(catalog, sub)
+        check_bundling(catalog, sub)
         grants = any(d.kind in (Kind.GRANT, Kind.RENEW) for d in sub.decisions)
-        _check_evidence(sub, grants)
+        check_evidence(sub, grants)
         minor = people[sub.person_id]
-        notice = _check_notice(conn, ctx.tenant_id, sub, notices) if grants else None
+        notice = check_notice(conn, ctx.tenant_id, sub, notices) if grants else None
         if notice is None and sub.notice_hash:
             notice = notices.get(sub.notice_hash) or get_notice(
                 conn, ctx.tenant_id, sub.notice_hash
@@ -397,7 +157,7 @@ def _prepare(
                     if cached not in sms_terms:
                         sms_terms[cached] = item.sms_terms.model_dump()
                     terms["sms_terms"] = sms_terms[cached]
-                terms.update(_check_authorization(notice, decision, sub))
+                terms.update(check_authorization(notice, decision, sub))
                 if minor and gate and sub.actor_type != "guardian":
                     raise GuardianRequired(
                         "guardian",
@@ -432,7 +192,7 @@ def _prepare(
                     form_id=sub.evidence.form_id,
                     evidence_ref=sub.evidence.ref,
                     scan_sha256=sub.evidence.scan_sha256,
-                    expires_us=_expiry(sub, terms)
+                    expires_us=expiry_of(sub, terms)
                     if decision.kind in (Kind.GRANT, Kind.RENEW)
                     else None,
                     terms=terms,
