@@ -12,7 +12,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from pulsecrm.api import consent_routes, crm_routes, errors, lead_webhook_routes, public_routes
+from pulsecrm.api import (
+    consent_routes,
+    crm_record_routes,
+    crm_routes,
+    errors,
+    lead_webhook_routes,
+    public_routes,
+)
 from pulsecrm.api.auth import Authenticator, bearer_token
 from pulsecrm.kernel.runtime import Kernel
 from pulsecrm.settings import Settings
@@ -53,6 +60,7 @@ def create_app(
     app.include_router(consent_routes.router)
     app.include_router(public_routes.router)
     app.include_router(crm_routes.router)
+    app.include_router(crm_record_routes.router)
     app.include_router(lead_webhook_routes.router)
     return app
 

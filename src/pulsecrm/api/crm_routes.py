@@ -1,5 +1,5 @@
 """CRM endpoints under ``/api/v1``: leads, people (masked), consultations, appointments and
-their transitions, visits, deals, follow-ups, tags, capture forms, export approvals.
+their transitions, visits, deals, follow-ups (tags, forms, exports: ``crm_record_routes``).
 
 Thin adapters: every rule lives in ``pulsecrm.crm``; bodies forbid unknown
 fields (422 naming the field, D1); lists are paged and scoped by role; people
@@ -22,12 +22,9 @@ from pulsecrm.crm import (
     appointment_service,
     consultation_service,
     deal_service,
-    export_service,
     followup_service,
-    forms,
     lead_service,
     people_service,
-    tag_service,
 )
 from pulsecrm.crm.scope import Scope, scope_for
 from pulsecrm.kernel.runtime import Kernel
@@ -41,7 +38,7 @@ Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 SERVICE = "service.appointment"
 
 
-class _In(BaseModel):
+class StrictBody(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     @field_validator("*", mode="after")
@@ -53,7 +50,7 @@ class _In(BaseModel):
 
 
 @contextmanager
-def _unit(
+def unit_of_work(
     kernel: Kernel, principal: StaffPrincipal, write: bool
 ) -> Iterator[tuple[Connection, Scope]]:
     ctx = principal.context(SERVICE)
@@ -65,12 +62,12 @@ def _unit(
             yield conn, scope_for(conn=conn, ctx=ctx)
 
 
-def _page(items: list[dict[str, Any]], total: int, limit: int, offset: int) -> dict[str, Any]:
+def page(items: list[dict[str, Any]], total: int, limit: int, offset: int) -> dict[str, Any]:
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
 # -- people -----------------------------------------------------------------------
-class PersonIn(_In):
+class PersonIn(StrictBody):
     name: str | None = Field(default=None, max_length=100)
     phone: str | None = Field(default=None, max_length=40)
     email: str | None = Field(default=None, max_length=200)
@@ -101,18 +98,18 @@ def list_people(
     kernel: Kernel = Depends(get_kernel),
 ) -> dict[str, Any]:
     """People with a lead in your scope — identifiers always masked."""
-    with _unit(kernel, principal, False) as (conn, scope):
+    with unit_of_work(kernel, principal, False) as (conn, scope):
         ids, total = people_service.people_in_scope(
             conn=conn, scope=scope, limit=limit, offset=offset
         )
     items = people_service.masked_people(
         kernel=kernel, ctx=principal.context(SERVICE), person_ids=ids
     )
-    return _page(items, total, limit, offset)
+    return page(items, total, limit, offset)
 
 
 # -- leads --------------------------------------------------------------------------
-class LeadIn(_In):
+class LeadIn(StrictBody):
     person_id: str = Field(pattern=ID)
     channel: str = Field(min_length=1, max_length=64)
     campaign: str | None = Field(default=None, max_length=100)
@@ -127,7 +124,7 @@ class LeadIn(_In):
 def create_lead(
     body: LeadIn, principal: StaffPrincipal = Depends(staff), kernel: Kernel = Depends(get_kernel)
 ) -> dict[str, str]:
-    with _unit(kernel, principal, True) as (conn, _scope):
+    with unit_of_work(kernel, principal, True) as (conn, _scope):
         lead_id = lead_service.create_lead(
             conn=conn,
             tenant_id=principal.tenant_id,
@@ -152,7 +149,7 @@ def list_leads(
     principal: StaffPrincipal = Depends(staff),
     kernel: Kernel = Depends(get_kernel),
 ) -> dict[str, Any]:
-    with _unit(kernel, principal, False) as (conn, scope):
+    with unit_of_work(kernel, principal, False) as (conn, scope):
         items, total = lead_service.list_leads(
             conn=conn,
             scope=scope,
@@ -163,14 +160,14 @@ def list_leads(
             limit=limit,
             offset=offset,
         )
-    return _page(items, total, limit, offset)
+    return page(items, total, limit, offset)
 
 
 @router.get("/leads/{lead_id}")
 def get_lead(
     lead_id: Id, principal: StaffPrincipal = Depends(staff), kernel: Kernel = Depends(get_kernel)
 ) -> dict[str, Any]:
-    with _unit(kernel, principal, False) as (conn, scope):
+    with unit_of_work(kernel, principal, False) as (conn, scope):
         return lead_service.get_lead(conn=conn, scope=scope, lead_id=lead_id)
 
 
@@ -178,13 +175,13 @@ def get_lead(
 def respond(
     lead_id: Id, principal: StaffPrincipal = Depends(staff), kernel: Kernel = Depends(get_kernel)
 ) -> dict[str, Any]:
-    with _unit(kernel, principal, True) as (conn, scope):
+    with unit_of_work(kernel, principal, True) as (conn, scope):
         lead_service.respond(conn=conn, scope=scope, lead_id=lead_id)
         return lead_service.get_lead(conn=conn, scope=scope, lead_id=lead_id)
 
 
 # -- consultations --------------------------------------------------------------------
-class ConsultationIn(_In):
+class ConsultationIn(StrictBody):
     person_id: str = Field(pattern=ID)
     lead_id: str | None = Field(default=None, pattern=ID)
     branch_id: str | None = Field(default=None, max_length=32)
@@ -204,7 +201,7 @@ def create_consultation(
     kernel: Kernel = Depends(get_kernel),
 ) -> dict[str, str]:
     ctx = principal.context(SERVICE)
-    with _unit(kernel, principal, True) as (conn, scope):
+    with unit_of_work(kernel, principal, True) as (conn, scope):
         cid = consultation_service.create_consultation(
             conn=conn, kernel=kernel, ctx=ctx, scope=scope, **body.model_dump()
         )
@@ -220,11 +217,11 @@ def list_consultations(
     principal: StaffPrincipal = Depends(staff),
     kernel: Kernel = Depends(get_kernel),
 ) -> dict[str, Any]:
-    with _unit(kernel, principal, False) as (conn, scope):
+    with unit_of_work(kernel, principal, False) as (conn, scope):
         items, total = consultation_service.list_consultations(
             conn=conn, scope=scope, person_id=person_id, lead_id=lead_id, limit=limit, offset=offset
         )
-    return _page(items, total, limit, offset)
+    return page(items, total, limit, offset)
 
 
 @router.get("/consultations/{consultation_id}")
@@ -236,7 +233,7 @@ def get_consultation(
 ) -> dict[str, Any]:
     """Health fields only for roles granted them; absent for the others (D2)."""
     ctx = principal.context(SERVICE)
-    with _unit(kernel, principal, False) as (conn, scope):
+    with unit_of_work(kernel, principal, False) as (conn, scope):
         return consultation_service.get_consultation(
             conn=conn,
             kernel=kernel,
@@ -248,7 +245,7 @@ def get_consultation(
 
 
 # -- appointments and visits ------------------------------------------------------------
-class AppointmentIn(_In):
+class AppointmentIn(StrictBody):
     person_id: str = Field(pattern=ID)
     branch_id: str = Field(min_length=1, max_length=32)
     item: str = Field(min_length=1, max_length=64)
@@ -258,7 +255,7 @@ class AppointmentIn(_In):
     reminder_channel: Literal["sms", "wechat", "email", "phone"] = "sms"
 
 
-class TransitionIn(_In):
+class TransitionIn(StrictBody):
     to: Literal["confirmed", "arrived", "no_show", "cancelled", "rescheduled", "booked"]
     new_slot_us: StrictInt | None = Field(default=None, gt=0, lt=2**62)
 
@@ -270,7 +267,7 @@ def book(
     kernel: Kernel = Depends(get_kernel),
 ) -> dict[str, str]:
     ctx = principal.context(SERVICE)
-    with _unit(kernel, principal, True) as (conn, scope):
+    with unit_of_work(kernel, principal, True) as (conn, scope):
         aid = appointment_service.book(conn=conn, ctx=ctx, scope=scope, **body.model_dump())
     return {"id": aid}
 
@@ -287,7 +284,7 @@ def list_appointments(
     principal: StaffPrincipal = Depends(staff),
     kernel: Kernel = Depends(get_kernel),
 ) -> dict[str, Any]:
-    with _unit(kernel, principal, False) as (conn, scope):
+    with unit_of_work(kernel, principal, False) as (conn, scope):
         items, total = appointment_service.list_appointments(
             conn=conn,
             scope=scope,
@@ -299,7 +296,7 @@ def list_appointments(
             limit=limit,
             offset=offset,
         )
-    return _page(items, total, limit, offset)
+    return page(items, total, limit, offset)
 
 
 @router.get("/appointments/{appointment_id}")
@@ -308,7 +305,7 @@ def get_appointment(
     principal: StaffPrincipal = Depends(staff),
     kernel: Kernel = Depends(get_kernel),
 ) -> dict[str, Any]:
-    with _unit(kernel, principal, False) as (conn, scope):
+    with unit_of_work(kernel, principal, False) as (conn, scope):
         found = appointment_service.get_appointment(
             conn=conn, scope=scope, appointment_id=appointment_id
         )
@@ -329,7 +326,7 @@ def transition(
     kernel: Kernel = Depends(get_kernel),
 ) -> dict[str, Any]:
     ctx = principal.context(SERVICE)
-    with _unit(kernel, principal, True) as (conn, scope):
+    with unit_of_work(kernel, principal, True) as (conn, scope):
         return appointment_service.transition(
             conn=conn,
             ctx=ctx,
@@ -348,15 +345,15 @@ def list_visits(
     principal: StaffPrincipal = Depends(staff),
     kernel: Kernel = Depends(get_kernel),
 ) -> dict[str, Any]:
-    with _unit(kernel, principal, False) as (conn, scope):
+    with unit_of_work(kernel, principal, False) as (conn, scope):
         items, total = appointment_service.list_visits(
             conn=conn, scope=scope, person_id=person_id, limit=limit, offset=offset
         )
-    return _page(items, total, limit, offset)
+    return page(items, total, limit, offset)
 
 
 # -- deals and follow-ups -------------------------------------------------------------------
-class DealIn(_In):
+class DealIn(StrictBody):
     person_id: str = Field(pattern=ID)
     branch_id: str = Field(min_length=1, max_length=32)
     items: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
@@ -373,7 +370,7 @@ def create_deal(
     body: DealIn, principal: StaffPrincipal = Depends(staff), kernel: Kernel = Depends(get_kernel)
 ) -> dict[str, Any]:
     ctx = principal.context(SERVICE)
-    with _unit(kernel, principal, True) as (conn, scope):
+    with unit_of_work(kernel, principal, True) as (conn, scope):
         return deal_service.create_deal(conn=conn, ctx=ctx, scope=scope, **body.model_dump())
 
 
@@ -386,7 +383,7 @@ def list_deals(
     principal: StaffPrincipal = Depends(staff),
     kernel: Kernel = Depends(get_kernel),
 ) -> dict[str, Any]:
-    with _unit(kernel, principal, False) as (conn, scope):
+    with unit_of_work(kernel, principal, False) as (conn, scope):
         items, total = deal_service.list_deals(
             conn=conn,
             scope=scope,
@@ -395,16 +392,16 @@ def list_deals(
             limit=limit,
             offset=offset,
         )
-    return _page(items, total, limit, offset)
+    return page(items, total, limit, offset)
 
 
-class TemplateIn(_In):
+class TemplateIn(StrictBody):
     name: str = Field(min_length=1, max_length=100)
     offsets: list[StrictInt] = Field(min_length=1, max_length=20)
     channel: Literal["phone", "sms", "wechat", "email"] = "phone"
 
 
-class OutcomeIn(_In):
+class OutcomeIn(StrictBody):
     outcome: Literal["reached", "no_answer", "satisfied", "complaint", "rebook"]
     next_due_us: StrictInt | None = Field(default=None, gt=0, lt=2**62)
 
@@ -415,7 +412,7 @@ def create_template(
     principal: StaffPrincipal = Depends(staff),
     kernel: Kernel = Depends(get_kernel),
 ) -> dict[str, str]:
-    with _unit(kernel, principal, True) as (conn, _scope):
+    with unit_of_work(kernel, principal, True) as (conn, _scope):
         return {
             "id": followup_service.create_template(
                 conn=conn, tenant_id=principal.tenant_id, **body.model_dump()
@@ -428,7 +425,7 @@ def followup_queue(
     principal: StaffPrincipal = Depends(staff), kernel: Kernel = Depends(get_kernel)
 ) -> dict[str, Any]:
     """Your open follow-ups: overdue, today, upcoming (7 days)."""
-    with _unit(kernel, principal, False) as (conn, scope):
+    with unit_of_work(kernel, principal, False) as (conn, scope):
         return followup_service.queue(conn=conn, scope=scope)
 
 
@@ -439,7 +436,7 @@ def complete_followup(
     principal: StaffPrincipal = Depends(staff),
     kernel: Kernel = Depends(get_kernel),
 ) -> dict[str, Any]:
-    with _unit(kernel, principal, True) as (conn, scope):
+    with unit_of_work(kernel, principal, True) as (conn, scope):
         nxt = followup_service.complete(
             conn=conn,
             scope=scope,
@@ -448,153 +445,3 @@ def complete_followup(
             next_due_us=body.next_due_us,
         )
     return {"next_task_id": nxt}
-
-
-# -- tags (C4) ----------------------------------------------------------------------------
-class TagIn(_In):
-    name: str = Field(min_length=1, max_length=64)
-    from_health: bool = False
-
-
-@router.get("/people/{person_id}/tags")
-def list_tags(
-    person_id: Id, principal: StaffPrincipal = Depends(staff), kernel: Kernel = Depends(get_kernel)
-) -> list[dict[str, Any]]:
-    with _unit(kernel, principal, False) as (conn, scope):
-        lead_service.require_person(conn=conn, tenant_id=scope.tenant_id, person_id=person_id)
-        return tag_service.list_tags(conn=conn, tenant_id=scope.tenant_id, person_id=person_id)
-
-
-@router.post("/people/{person_id}/tags", status_code=201)
-def add_tag(
-    person_id: Id,
-    body: TagIn,
-    principal: StaffPrincipal = Depends(staff),
-    kernel: Kernel = Depends(get_kernel),
-) -> dict[str, str]:
-    with _unit(kernel, principal, True) as (conn, scope):
-        tag_id = tag_service.tag_person(
-            conn=conn,
-            kernel=kernel,
-            tenant_id=scope.tenant_id,
-            person_id=person_id,
-            name=body.name,
-            from_health=body.from_health,
-        )
-    return {"id": tag_id}
-
-
-@router.delete("/people/{person_id}/tags/{tag_id}", status_code=204)
-def delete_tag(
-    person_id: Id,
-    tag_id: Id,
-    principal: StaffPrincipal = Depends(staff),
-    kernel: Kernel = Depends(get_kernel),
-) -> None:
-    with _unit(kernel, principal, True) as (conn, scope):
-        tag_service.delete_tag(
-            conn=conn, tenant_id=scope.tenant_id, person_id=person_id, tag_id=tag_id
-        )
-
-
-# -- capture forms (D1) ---------------------------------------------------------------------
-class FormIn(_In):
-    slug: str = Field(pattern=r"^[a-z0-9-]{1,64}$")
-    title: str = Field(min_length=1, max_length=200)
-    purposes: list[Annotated[str, Field(pattern=r"^[a-z0-9_.]{1,64}$")]] = Field(
-        min_length=1, max_length=10
-    )
-    fields: list[Annotated[str, Field(pattern=r"^[a-z0-9_]{1,64}$")]] = Field(
-        min_length=1, max_length=40
-    )
-    channel: str = Field(default="web_form", max_length=64)
-
-
-@router.post("/forms", status_code=201)
-def define_form(
-    body: FormIn, principal: StaffPrincipal = Depends(staff), kernel: Kernel = Depends(get_kernel)
-) -> dict[str, str]:
-    """Refused with the field named when none of the form's purposes needs it (D1)."""
-    form = forms.FormDefinition(**body.model_dump())
-    with kernel.engine.begin() as conn:
-        return {
-            "id": forms.define_form(
-                conn=conn, catalog=kernel.catalog, tenant_id=principal.tenant_id, form=form
-            )
-        }
-
-
-@router.get("/forms/{slug}")
-def render_form(
-    slug: Annotated[str, Path(pattern=r"^[a-z0-9-]{1,64}$")],
-    principal: StaffPrincipal = Depends(staff),
-    kernel: Kernel = Depends(get_kernel),
-) -> dict[str, Any]:
-    with read_connection(kernel.engine) as conn, conn.begin():
-        return forms.render_form(
-            conn=conn,
-            catalog=kernel.catalog,
-            tenant_id=principal.tenant_id,
-            slug=slug,
-            locale=principal.locale,
-        )
-
-
-@router.post("/forms/{slug}/check")
-def check_submission(
-    slug: Annotated[str, Path(pattern=r"^[a-z0-9-]{1,64}$")],
-    values: dict[str, Any],
-    principal: StaffPrincipal = Depends(staff),
-    kernel: Kernel = Depends(get_kernel),
-) -> dict[str, bool]:
-    """Validate a submission against the form: a field it does not collect → 422 naming it."""
-    with read_connection(kernel.engine) as conn, conn.begin():
-        form = forms.load_form(conn=conn, tenant_id=principal.tenant_id, slug=slug)
-    forms.check_submission(form, values)
-    return {"ok": True}
-
-
-# -- bulk export approval (H5) ------------------------------------------------------------------
-class ExportIn(_In):
-    purpose: str = Field(pattern=r"^[a-z0-9_.]{1,64}$")
-    person_count: StrictInt = Field(ge=0, le=100_000_000)
-    filters: dict[str, str] = Field(default_factory=dict)
-
-
-class DecisionIn(_In):
-    approve: bool
-
-
-@router.post("/exports", status_code=202)
-def request_export(
-    body: ExportIn, principal: StaffPrincipal = Depends(staff), kernel: Kernel = Depends(get_kernel)
-) -> dict[str, Any]:
-    ctx = principal.context(body.purpose)
-    threshold = getattr(
-        kernel.settings, "export_approval_threshold", export_service.DEFAULT_THRESHOLD
-    )
-    with kernel.engine.begin() as conn:
-        return export_service.request_export(
-            conn=conn,
-            kernel=kernel,
-            ctx=ctx,
-            person_count=body.person_count,
-            scope=body.filters,
-            threshold=int(threshold),
-        )
-
-
-@router.post("/exports/{request_id}/decision")
-def decide_export(
-    request_id: Id,
-    body: DecisionIn,
-    principal: StaffPrincipal = Depends(staff),
-    kernel: Kernel = Depends(get_kernel),
-) -> dict[str, str]:
-    ctx = principal.context("compliance.audit")
-    with kernel.engine.begin() as conn:
-        return {
-            "status": export_service.decide(
-                conn=conn, kernel=kernel, ctx=ctx, request_id=request_id, approve=body.approve
-            )
-        }
