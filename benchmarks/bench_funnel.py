@@ -126,6 +126,7 @@ def main() -> None:
                         by="channel",
                         from_us=window["f"],
                         to_us=window["t"],
+                        engine=kernel.engine,
                     )
                     assert sum(r.leads for r in rows) == people
                 else:

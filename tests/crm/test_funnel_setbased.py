@@ -128,6 +128,16 @@ def test_set_based_funnel_equals_the_per_lead_definition_for_every_dimension(
             rows = funnel(
                 conn=conn, tenant_id=tenant_id, by=by, from_us=window[0], to_us=window[1], now=now
             )
+            parallel = funnel(
+                conn=conn,
+                tenant_id=tenant_id,
+                by=by,
+                from_us=window[0],
+                to_us=window[1],
+                now=now,
+                engine=app.engine,
+            )
+        assert [r.as_dict() for r in parallel] == [r.as_dict() for r in rows]
         got = {r.key: r for r in rows}
         assert set(got) == set(expected), by
         for key, acc in expected.items():

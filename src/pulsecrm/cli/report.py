@@ -39,7 +39,12 @@ def funnel_command(
         rows = [
             r.as_dict()
             for r in funnel(
-                conn=conn, tenant_id=kernel.tenant_id(), by=by, from_us=_us(from_), to_us=_us(to)
+                conn=conn,
+                tenant_id=kernel.tenant_id(),
+                by=by,
+                from_us=_us(from_),
+                to_us=_us(to),
+                engine=kernel.engine,
             )
         ]
     if as_json:
