@@ -65,7 +65,7 @@ _DETAIL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", 
 
 
 def encode_detail(detail: dict[str, Any]) -> str:
-    return _DETAIL.encode(detail)
+    return _DETAIL.encode(detail) if detail else "{}"
 
 
 def canonical_bytes(
