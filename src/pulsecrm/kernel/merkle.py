@@ -20,12 +20,8 @@ computed from the index and sizes *before* any hashing, so a proof that is too
 long, too short or padded with garbage is rejected with a precise message
 instead of by a root mismatch that hides the cause.
 
-Hash length is enforced: every leaf hash, proof element and root that takes
-part in a computation must be exactly 32 bytes. The one place where no hashing
-happens, a consistency check between two equal non-zero sizes, compares the
-two roots byte for byte, exactly as transparency-dev/merkle does (its vector
-``sizes-are-equal-one-and-proof-is-empty`` accepts two identical 12-byte
-"roots" there).
+Every hash that takes part in a computation must be 32 bytes; equal non-zero
+sizes only compare the two roots, as transparency-dev/merkle does.
 """
 
 from __future__ import annotations
