@@ -7,12 +7,9 @@ checkpoints can check that the later tree *extends* the earlier one
 is the arithmetic for that and nothing else: no database, no I/O, stdlib
 ``hashlib`` only, so an auditor can read it against the RFC in one sitting.
 
-Why RFC 9162 and not a home-made hash chain: the RFC's domain separation
-(``0x00`` before a leaf, ``0x01`` before an interior node) stops a leaf from
-being passed off as an interior node (second-preimage attacks), its proofs are
-O(log n), and its verification algorithms are the ones Certificate
-Transparency, Sigstore and transparency-dev/merkle implement, so their public
-test vectors pin our behaviour.
+Why RFC 9162 and not a home-made hash chain: its domain separation (``0x00``
+leaf, ``0x01`` node) stops second-preimage tricks, its proofs are O(log n), and
+Certificate Transparency and transparency-dev/merkle share its test vectors.
 
 Verification follows the RFC 9162 §2.1.3.2 / §2.1.4.2 algorithms in the
 "decomposed" form used by transparency-dev/merkle: the expected proof length is
