@@ -171,6 +171,25 @@ def get_lead(
         return lead_service.get_lead(conn=conn, scope=scope, lead_id=lead_id)
 
 
+class LeadPatch(StrictBody):
+    campaign: str | None = Field(default=None, max_length=100)
+    owner_id: StrictInt = Field(default=0, ge=1, lt=2**31)
+
+
+@router.patch("/leads/{lead_id}")
+def update_lead(
+    lead_id: Id,
+    body: LeadPatch,
+    principal: StaffPrincipal = Depends(staff),
+    kernel: Kernel = Depends(get_kernel),
+) -> dict[str, Any]:
+    """Change the campaign and/or reassign the owner (a staff member of the tenant)."""
+    with unit_of_work(kernel, principal, True) as (conn, scope):
+        return lead_service.update_lead(
+            conn=conn, scope=scope, lead_id=lead_id, changes=body.model_dump(exclude_unset=True)
+        )
+
+
 @router.post("/leads/{lead_id}/respond")
 def respond(
     lead_id: Id, principal: StaffPrincipal = Depends(staff), kernel: Kernel = Depends(get_kernel)

@@ -32,12 +32,14 @@ class Attribution:
     platform_lead_id: str | None = None
 
 
-def require_person(*, conn: Connection, tenant_id: int, person_id: str) -> None:
+def require_person(
+    *, conn: Connection, tenant_id: int, person_id: str, field: str = "person_id"
+) -> None:
     found = conn.execute(
         select(person.c.id).where(person.c.tenant_id == tenant_id, person.c.id == person_id)
     ).first()
     if found is None:
-        raise not_found("person_id", person_id)
+        raise not_found(field, person_id)
 
 
 def find_by_platform(
@@ -168,3 +170,56 @@ def list_leads(
         .offset(offset)
     )
     return [dict(r._mapping) for r in rows], int(total)
+
+
+def update_lead(
+    *,
+    conn: Connection,
+    scope: Scope,
+    lead_id: str,
+    changes: dict[str, Any],
+) -> dict[str, Any]:
+    """Change a lead's ``campaign`` and/or reassign its ``owner_id`` (a staff member of the
+    tenant; the lead's team follows the new owner). Returns the updated lead."""
+    unknown = sorted(set(changes) - {"campaign", "owner_id"})
+    if unknown:
+        raise InvalidValue(unknown[0], "not a field you can change", "该字段不可修改")
+    get_lead(conn=conn, scope=scope, lead_id=lead_id)  # in scope, else not found
+    values: dict[str, Any] = {}
+    if "campaign" in changes:
+        campaign = changes["campaign"]
+        if campaign is not None and (not isinstance(campaign, str) or len(campaign) > 100):
+            raise InvalidValue("campaign", "at most 100 characters", "不超过100个字符")
+        values["campaign"] = campaign or None
+    if "owner_id" in changes:
+        owner_id = changes["owner_id"]
+        member = (
+            conn.execute(
+                select(staff_member.c.account_id, staff_member.c.team_id).where(
+                    staff_member.c.tenant_id == scope.tenant_id,
+                    staff_member.c.account_id == owner_id,
+                    staff_member.c.active.is_(True),
+                )
+            ).first()
+            if isinstance(owner_id, int) and not isinstance(owner_id, bool)
+            else None
+        )
+        if member is None:
+            raise InvalidValue(
+                "owner_id",
+                f"no active staff member {owner_id!r} in this tenant",
+                f"本机构没有在职员工 {owner_id!r}",
+            )
+        values["owner_id"] = owner_id
+        values["team_id"] = member.team_id
+    if values:
+        conn.execute(
+            update(lead)
+            .where(lead.c.tenant_id == scope.tenant_id, lead.c.id == lead_id)
+            .values(**values)
+        )
+    # Read back by tenant: after a reassignment the lead may have left the caller's scope.
+    row = conn.execute(
+        select(lead).where(lead.c.tenant_id == scope.tenant_id, lead.c.id == lead_id)
+    ).one()
+    return dict(row._mapping)
