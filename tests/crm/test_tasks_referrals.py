@@ -51,6 +51,7 @@ def test_task_is_created_listed_for_its_owner_and_completed_once(
     assert listed["total"] == 2 and listed["limit"] == 50
     assert [t["kind"] for t in listed["items"]] == ["other", "call_back"]
     assert listed["items"][1]["person_id"] == person  # the lead's person
+    assert listed["items"][1]["lead_id"] == lead and listed["items"][0]["lead_id"] is None
     assert listed["items"][1]["owner_id"] == clinic.ids["amy.consultant"]
     done = client.post(f"{TASKS}/{task_id}/complete", headers=amy)
     assert done.status_code == 200, done.text
@@ -156,7 +157,9 @@ def test_referral_recorded_by_person_or_lead_and_listed_by_referrer(
     amy = _auth(k, "amy.consultant")
     referrer, friend, cousin = (add_person(k, f"1340000000{i}") for i in range(3))
     r = client.post(
-        "/api/v1/referrals", headers=amy, json={"referrer_id": referrer, "referred_id": friend}
+        "/api/v1/referrals",
+        headers=amy,
+        json={"referrer_id": referrer, "referred_id": friend, "channel": "wechat_share"},
     )
     assert r.status_code == 201, r.text
     lead = _lead(client, amy, cousin, clinic, "amy.consultant")
@@ -168,6 +171,15 @@ def test_referral_recorded_by_person_or_lead_and_listed_by_referrer(
     assert listed["total"] == 2
     assert {i["referred_id"] for i in listed["items"]} == {friend, cousin}
     assert {i["lead_id"] for i in listed["items"]} == {None, lead}
+    channels = {i["referred_id"]: i["channel"] for i in listed["items"]}
+    lead_channel = client.get(f"/api/v1/leads/{lead}", headers=amy).json()["channel"]
+    assert channels == {friend: "wechat_share", cousin: lead_channel}  # given, else the lead's
+    bad = client.post(
+        "/api/v1/referrals",
+        headers=amy,
+        json={"referrer_id": friend, "referred_id": referrer, "channel": "张三的朋友"},
+    )
+    assert bad.status_code == 422 and _error(bad)[0] == "channel"
     assert client.get(f"/api/v1/referrals?referrer={friend}", headers=amy).json()["total"] == 0
     again = client.post(
         "/api/v1/referrals", headers=amy, json={"referrer_id": cousin, "referred_id": friend}

@@ -149,9 +149,7 @@ def request_export(
     body: ExportIn, principal: StaffPrincipal = Depends(staff), kernel: Kernel = Depends(get_kernel)
 ) -> dict[str, Any]:
     ctx = principal.context(body.purpose)
-    threshold = getattr(
-        kernel.settings, "export_approval_threshold", export_service.DEFAULT_THRESHOLD
-    )
+    threshold = kernel.settings.export_approval_threshold
     with kernel.engine.begin() as conn:
         return export_service.request_export(
             conn=conn,
@@ -159,7 +157,7 @@ def request_export(
             ctx=ctx,
             person_count=body.person_count,
             scope=body.filters,
-            threshold=int(threshold),
+            threshold=threshold,
         )
 
 
@@ -226,6 +224,7 @@ class ReferralIn(StrictBody):
     referrer_id: str = Field(pattern=ID)
     referred_id: str | None = Field(default=None, pattern=ID)
     lead_id: str | None = Field(default=None, pattern=ID)
+    channel: Literal["customer", "staff", "wechat_share", "partner", "other"] | None = None
 
 
 @router.post("/referrals", status_code=201)

@@ -271,6 +271,7 @@ task = Table(
     _id(),
     _tenant(),
     Column("person_id", String(32), ForeignKey("person.id"), nullable=True),
+    Column("lead_id", String(32), ForeignKey("lead.id"), nullable=True),
     Column("owner_id", Integer, nullable=False),
     # call_back | confirm_appointment | send_material | other — codes, never free text
     Column("kind", String(32), nullable=False),
@@ -288,6 +289,8 @@ referral = Table(
     Column("referrer_id", String(32), ForeignKey("person.id"), nullable=False),
     Column("referred_id", String(32), ForeignKey("person.id"), nullable=False),
     Column("lead_id", String(32), ForeignKey("lead.id"), nullable=True),
+    # how the referral came in — a code (REFERRAL_CHANNELS), never free text
+    Column("channel", String(32), nullable=True),
     Column("created_us", BigInteger, nullable=False),
     UniqueConstraint("tenant_id", "referred_id", name="uq_referral_tenant_referred"),
 )
@@ -347,6 +350,8 @@ form_submission = Table(
     Column("person_id", String(32), ForeignKey("person.id"), nullable=False, info=STRUCTURAL),
     Column("lead_id", String(32), ForeignKey("lead.id"), nullable=True, info=STRUCTURAL),
     Column("created_us", BigInteger, nullable=False, info=STRUCTURAL),
+    # the notice version the person saw when submitting (proof of what they were told)
+    Column("notice_hash", String(64), nullable=True, info=STRUCTURAL),
     # Health questionnaire answers (catalog: questionnaire_answers), sealed per record.
     Column("answers", LargeBinary, nullable=True),
     Index("ix_form_submission_person", "tenant_id", "person_id"),

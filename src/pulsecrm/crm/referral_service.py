@@ -2,8 +2,8 @@
 
 Only random person ids are stored. A person is referred at most once per tenant
 (the first referrer counts); a self-referral and unknown people are refused with
-the field named. The referral's channel is the referred lead's ``channel``: the
-``referral`` table has no channel column of its own.
+the field named. The channel says how the referral came in, as a code
+(:data:`REFERRAL_CHANNELS`); without one it is the referred lead's channel.
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ from pulsecrm.crm.scope import Scope
 from pulsecrm.kernel.errors import InvalidValue
 
 MAX_PAGE = 200
+# 老带新 by an existing customer, by a staff member, a shared WeChat card/poster, a
+# partner organisation, anything else — codes, so nothing personal is typed in.
+REFERRAL_CHANNELS = ("customer", "staff", "wechat_share", "partner", "other")
 
 
 def record_referral(
@@ -29,16 +32,25 @@ def record_referral(
     referrer_id: str,
     referred_id: str | None = None,
     lead_id: str | None = None,
+    channel: str | None = None,
     now: int | None = None,
 ) -> str:
     """Record that ``referrer_id`` referred a person (given directly or by their lead)."""
+    if channel is not None and channel not in REFERRAL_CHANNELS:
+        raise InvalidValue(
+            "channel",
+            f"one of {', '.join(REFERRAL_CHANNELS)}",
+            f"应为 {'、'.join(REFERRAL_CHANNELS)}",
+        )
     if referred_id is None and lead_id is None:
         raise InvalidValue(
             "referred_id", "give referred_id or lead_id", "应提供 referred_id 或 lead_id"
         )
     require_person(conn=conn, tenant_id=scope.tenant_id, person_id=referrer_id, field="referrer_id")
     if lead_id is not None:
-        lead_person = str(get_lead(conn=conn, scope=scope, lead_id=lead_id)["person_id"])
+        the_lead = get_lead(conn=conn, scope=scope, lead_id=lead_id)
+        lead_person = str(the_lead["person_id"])
+        channel = channel or str(the_lead["channel"])[:32]
         if referred_id is not None and referred_id != lead_person:
             raise InvalidValue(
                 "lead_id", "the lead belongs to another person", "该线索属于其他客户"
@@ -72,6 +84,7 @@ def record_referral(
             referrer_id=referrer_id,
             referred_id=referred_id,
             lead_id=lead_id,
+            channel=channel,
             created_us=now or now_us(),
         )
     )

@@ -1,8 +1,8 @@
 """Staff tasks (待办): an owner, a due time and a kind code, optionally about a person.
 
 No free text: the ``task`` table holds codes only, so nothing personal can be typed
-into a task. A task given a lead is stored against the lead's person (the table has
-no lead column). Scope: a staff member sees their own tasks; a branch role sees the
+into a task. A task given a lead keeps the lead and the lead's person. Scope: a staff
+member sees their own tasks; a branch role sees the
 tasks of every staff member of their branch; rows outside the scope are *not found*.
 """
 
@@ -94,6 +94,7 @@ def create_task(
             id=task_id,
             tenant_id=scope.tenant_id,
             person_id=person_id,
+            lead_id=lead_id,
             owner_id=owner,
             kind=kind,
             due_us=due_us,
