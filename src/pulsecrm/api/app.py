@@ -17,6 +17,7 @@ from pulsecrm.api import (
     crm_record_routes,
     crm_routes,
     errors,
+    intake_routes,
     lead_webhook_routes,
     public_routes,
 )
@@ -62,6 +63,7 @@ def create_app(
     app.include_router(crm_routes.router)
     app.include_router(crm_record_routes.router)
     app.include_router(lead_webhook_routes.router)
+    app.include_router(intake_routes.router)
     return app
 
 

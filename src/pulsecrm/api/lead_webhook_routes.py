@@ -49,7 +49,7 @@ router = APIRouter(prefix="/api/v1", tags=["webhooks"])
 SIGNATURE_HEADER = "x-pulsecrm-signature"
 SECRET_ENV = "PULSECRM_WEBHOOK_SECRET_{}"
 PURPOSE = "service.appointment"
-ROLE = "consultant"
+ROLE = "lead_intake"  # may match and write, never reveal
 MAX_BODY = 64 * 1024
 
 

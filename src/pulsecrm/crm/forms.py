@@ -123,6 +123,8 @@ def render_form(
             "purpose": p,
             "label": catalog.purposes[p].name.get(locale),
             "separate": catalog.purposes[p].separate_consent,
+            # a purpose with several channels is decided per channel: one box each
+            "channels": list(catalog.purposes[p].channels),
             "checked": False,
         }
         for p in form.purposes
@@ -135,6 +137,7 @@ def render_form(
                 "purpose": HEALTH_CONSENT_PURPOSE,
                 "label": catalog.purposes[HEALTH_CONSENT_PURPOSE].name.get(locale),
                 "separate": True,
+                "channels": list(catalog.purposes[HEALTH_CONSENT_PURPOSE].channels),
                 "checked": False,
             }
         )
