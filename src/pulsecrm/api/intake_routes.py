@@ -22,8 +22,8 @@ from pulsecrm.api.auth import StaffPrincipal
 from pulsecrm.api.crm_routes import ID, Id, StrictBody, unit_of_work
 from pulsecrm.api.deps import client_ip, get_kernel, staff
 from pulsecrm.api.errors import locale_of
-from pulsecrm.consent.tokens import PREFS, read_link_token
 from pulsecrm.consent.errors import LinkInvalid
+from pulsecrm.consent.tokens import PREFS, read_link_token
 from pulsecrm.crm import form_submissions, forms, lead_service, tag_service
 from pulsecrm.kernel.runtime import Kernel
 from pulsecrm.store.engine import read_connection
