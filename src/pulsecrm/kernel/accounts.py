@@ -40,8 +40,20 @@ def create_account(
     role: str,
     password: str | None,
     is_local_operator: bool = False,
+    shared: bool = False,
 ) -> Account:
-    """Create a named account; generic or duplicate usernames are refused (H1)."""
+    """Create a named account; generic or duplicate usernames are refused (H1).
+
+    ``shared=True`` (an account several people would use) is always refused:
+    the flag exists so that an import or an integration asking for one gets
+    a named error instead of silently creating it.
+    """
+    if shared:
+        raise InvalidValue(
+            "shared",
+            "shared or generic accounts are not allowed; create one account per person",
+            "不允许共享或通用账号，请为每位员工单独创建账号",
+        )
     if not _USERNAME.match(username):
         raise InvalidValue(
             "username",
