@@ -20,6 +20,7 @@ from pulsecrm.api import (
     intake_routes,
     lead_webhook_routes,
     public_routes,
+    rights_routes,
 )
 from pulsecrm.api.auth import Authenticator, bearer_token
 from pulsecrm.kernel.runtime import Kernel
@@ -63,6 +64,7 @@ def create_app(
     app.include_router(crm_routes.router)
     app.include_router(crm_record_routes.router)
     app.include_router(lead_webhook_routes.router)
+    app.include_router(rights_routes.router)
     app.include_router(intake_routes.router)
     return app
 

@@ -350,7 +350,7 @@ def history(conn: Connection, *, tenant_id: int, request_id: str) -> list[dict[s
     ]
 
 
-def _require_officer(ctx: AccessContext) -> None:
+def require_officer(ctx: AccessContext) -> None:
     if ctx.role not in OFFICER_ROLES:
         raise AccessDenied(f"role {ctx.role} does not handle data-subject requests")
 
@@ -363,8 +363,13 @@ def list_queue(
     statuses: Sequence[str] = OPEN,
     limit: int = 200,
 ) -> list[RequestView]:
-    """The queue, most urgent first, with the requester's details masked (reads audited)."""
-    _require_officer(ctx)
+    """The queue, most urgent first, with the requester's details masked (reads audited).
+
+    Call it on a read connection (``store.engine.read_connection``): the kernel
+    writes the audit entries of the read before returning, and on SQLite a
+    caller holding a write transaction would block that write.
+    """
+    require_officer(ctx)
     unknown = [s for s in statuses if s not in TRANSITIONS]
     if unknown:
         raise RightsError("status", f"unknown status {unknown[0]!r}", f"未知状态 {unknown[0]!r}")
@@ -399,7 +404,7 @@ def _move(
     values: dict[str, Any] | None = None,
     at_us: int | None = None,
 ) -> RequestView:
-    _require_officer(ctx)
+    require_officer(ctx)
     row = _load(conn, ctx.tenant_id, request_id)
     if to_status not in TRANSITIONS[row.status]:
         raise InvalidTransition(
@@ -514,7 +519,7 @@ def extend(
     at_us: int | None = None,
 ) -> RequestView:
     """Record an extension with its reason, only inside the original window and only once."""
-    _require_officer(ctx)
+    require_officer(ctx)
     reason = (reason or "").strip()
     if not reason:
         raise ExtensionRefused("reason", "an extension needs its reason", "延期须说明理由")
