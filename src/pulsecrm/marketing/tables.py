@@ -82,6 +82,8 @@ campaign = Table(
     Column("hipaa_class", String(16), nullable=True),
     # a medical-service advertisement: needs a review certificate and the ad lint (C6)
     Column("medical_ad", Boolean, nullable=False, default=False),
+    # a third party pays for the communication: HIPAA marketing whatever the class (C7)
+    Column("sponsor_paid", Boolean, nullable=False, default=False),
     Column("created_by", String(100), nullable=False),
     Column("created_us", BigInteger, nullable=False),
     Column("updated_us", BigInteger, nullable=False),

@@ -55,6 +55,7 @@ def upgrade() -> None:
         sa.Column("sender_name", sa.String(length=100), nullable=False),
         sa.Column("hipaa_class", sa.String(length=16), nullable=True),
         sa.Column("medical_ad", sa.Boolean(), nullable=False),
+        sa.Column("sponsor_paid", sa.Boolean(), nullable=False),
         sa.Column("created_by", sa.String(length=100), nullable=False),
         sa.Column("created_us", sa.BigInteger(), nullable=False),
         sa.Column("updated_us", sa.BigInteger(), nullable=False),
