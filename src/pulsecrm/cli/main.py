@@ -14,6 +14,7 @@ from pulsecrm.cli.consent import consent_app
 from pulsecrm.cli.keys import keys_app
 from pulsecrm.cli.notices import notices_app
 from pulsecrm.cli.people import import_app, people_app
+from pulsecrm.cli.reminders import reminders_app
 from pulsecrm.cli.report import report_app
 from pulsecrm.cli.tokens import tokens_app
 
@@ -31,6 +32,7 @@ app.add_typer(consent_app, name="consent")
 app.add_typer(notices_app, name="notices")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(report_app, name="report")
+app.add_typer(reminders_app, name="reminders")
 
 
 @app.callback()
