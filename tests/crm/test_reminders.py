@@ -115,7 +115,7 @@ def test_reminders_of_a_cancelled_appointment_are_cancelled_not_sent(clinic: Cli
 
 def test_a_phone_reminder_becomes_a_confirmation_task_for_the_owner(clinic: Clinic) -> None:
     person = _refuses_everything(clinic, "13800138013")
-    appointment, slot = _book(clinic, person, channel="phone")
+    _, slot = _book(clinic, person, channel="phone")
     report = dispatch_due(clinic.kernel, _sender(clinic), now=slot - DAY_US + 1)  # type: ignore[arg-type]
     with clinic.kernel.engine.connect() as conn:
         tasks = conn.execute(select(task.c.kind, task.c.person_id, task.c.owner_id)).all()
