@@ -16,9 +16,9 @@ class MarketingError(InvalidValue):
     http_status = 422
 
     def __init__(self, field: str, en: str, zh: str, *, rule: str | None = None) -> None:
-        super().__init__(field, en, zh)
         if rule:
             self.code = rule
+        super().__init__(field, en, zh)
 
     def message(self, locale: str = "zh-CN") -> str:
         if locale.lower().startswith("en"):
