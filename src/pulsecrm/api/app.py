@@ -14,8 +14,12 @@ from fastapi import FastAPI
 
 from pulsecrm.api import (
     consent_routes,
+    crm_appointment_routes,
+    crm_deal_routes,
+    crm_followup_routes,
     crm_record_routes,
     crm_routes,
+    crm_task_routes,
     errors,
     intake_routes,
     lead_webhook_routes,
@@ -63,6 +67,10 @@ def create_app(
     app.include_router(public_routes.router)
     app.include_router(crm_routes.router)
     app.include_router(crm_record_routes.router)
+    app.include_router(crm_appointment_routes.router)
+    app.include_router(crm_deal_routes.router)
+    app.include_router(crm_followup_routes.router)
+    app.include_router(crm_task_routes.router)
     app.include_router(lead_webhook_routes.router)
     app.include_router(rights_routes.router)
     app.include_router(intake_routes.router)

@@ -1,5 +1,5 @@
-"""CRM endpoints for tags (C4), capture forms (D1), export approvals (H5), staff tasks and
-referrals.
+"""CRM endpoints for tags (C4), capture forms (D1) and export approvals (H5); staff tasks
+and referrals are in ``crm_task_routes``.
 
 Split from ``crm_routes`` (same conventions: thin adapters, bodies forbid
 unknown fields, lists paged and scoped by role).
@@ -7,21 +7,19 @@ unknown fields, lists paged and scoped by role).
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path
 from pydantic import Field, StrictInt
 
 from pulsecrm.api.auth import StaffPrincipal
-from pulsecrm.api.crm_routes import ID, Id, Limit, Offset, StrictBody, page, unit_of_work
+from pulsecrm.api.crm_routes import Id, StrictBody, unit_of_work
 from pulsecrm.api.deps import get_kernel, staff
 from pulsecrm.crm import (
     export_service,
     forms,
     lead_service,
-    referral_service,
     tag_service,
-    task_service,
 )
 from pulsecrm.kernel.runtime import Kernel
 from pulsecrm.store.engine import read_connection
@@ -175,78 +173,3 @@ def decide_export(
                 conn=conn, kernel=kernel, ctx=ctx, request_id=request_id, approve=body.approve
             )
         }
-
-
-# -- staff tasks (codes only, never free text) -----------------------------------------------
-class TaskIn(StrictBody):
-    kind: Literal["call_back", "confirm_appointment", "send_material", "other"]
-    due_us: StrictInt = Field(gt=0, lt=2**62)
-    owner_id: StrictInt | None = None
-    person_id: str | None = Field(default=None, pattern=ID)
-    lead_id: str | None = Field(default=None, pattern=ID)
-
-
-@router.post("/tasks", status_code=201)
-def create_task(
-    body: TaskIn, principal: StaffPrincipal = Depends(staff), kernel: Kernel = Depends(get_kernel)
-) -> dict[str, str]:
-    with unit_of_work(kernel, principal, True) as (conn, scope):
-        return {"id": task_service.create_task(conn=conn, scope=scope, **body.model_dump())}
-
-
-@router.get("/tasks")
-def list_tasks(
-    owner_id: Annotated[int | None, Query(ge=0, lt=2**31)] = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
-    principal: StaffPrincipal = Depends(staff),
-    kernel: Kernel = Depends(get_kernel),
-) -> dict[str, Any]:
-    """Open tasks of one staff member (default: you); branch roles see their branch's."""
-    with unit_of_work(kernel, principal, False) as (conn, scope):
-        items, total = task_service.list_open(
-            conn=conn, scope=scope, owner_id=owner_id, limit=limit, offset=offset
-        )
-    return page(items, total, limit, offset)
-
-
-@router.post("/tasks/{task_id}/complete")
-def complete_task(
-    task_id: Id, principal: StaffPrincipal = Depends(staff), kernel: Kernel = Depends(get_kernel)
-) -> dict[str, Any]:
-    with unit_of_work(kernel, principal, True) as (conn, scope):
-        task_service.complete_task(conn=conn, scope=scope, task_id=task_id)
-        return task_service.get_task(conn=conn, scope=scope, task_id=task_id)
-
-
-# -- referrals --------------------------------------------------------------------------------
-class ReferralIn(StrictBody):
-    referrer_id: str = Field(pattern=ID)
-    referred_id: str | None = Field(default=None, pattern=ID)
-    lead_id: str | None = Field(default=None, pattern=ID)
-    channel: Literal["customer", "staff", "wechat_share", "partner", "other"] | None = None
-
-
-@router.post("/referrals", status_code=201)
-def record_referral(
-    body: ReferralIn,
-    principal: StaffPrincipal = Depends(staff),
-    kernel: Kernel = Depends(get_kernel),
-) -> dict[str, str]:
-    with unit_of_work(kernel, principal, True) as (conn, scope):
-        return {"id": referral_service.record_referral(conn=conn, scope=scope, **body.model_dump())}
-
-
-@router.get("/referrals")
-def list_referrals(
-    referrer: Annotated[str, Query(pattern=ID)],
-    limit: Limit = 50,
-    offset: Offset = 0,
-    principal: StaffPrincipal = Depends(staff),
-    kernel: Kernel = Depends(get_kernel),
-) -> dict[str, Any]:
-    with unit_of_work(kernel, principal, False) as (conn, scope):
-        items, total = referral_service.list_by_referrer(
-            conn=conn, scope=scope, referrer_id=referrer, limit=limit, offset=offset
-        )
-    return page(items, total, limit, offset)

@@ -1,31 +1,33 @@
-"""CRM endpoints under ``/api/v1``: leads, people (masked), consultations, appointments and
-their transitions, visits, deals, follow-ups (tags, forms, exports: ``crm_record_routes``).
+"""CRM endpoints under ``/api/v1``: the shared adapter pieces, people (masked), leads and
+consultations. Appointments and visits: ``crm_appointment_routes``; deals:
+``crm_deal_routes``; follow-ups: ``crm_followup_routes``; tasks and referrals:
+``crm_task_routes``; tags, forms, exports: ``crm_record_routes``.
 
 Thin adapters: every rule lives in ``pulsecrm.crm``; bodies forbid unknown
-fields (422 naming the field, D1); lists are paged and scoped by role; people
-are listed with masked identifiers only (D2).
+fields (422 naming the field, D1); fields that change another way (a transition,
+or derived) are refused naming the field and the way (:class:`PatchBody`); lists
+are paged, filtered and scoped by role, and show people by masked identifiers
+only (D2).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
 from sqlalchemy import Connection
 
 from pulsecrm.api.auth import StaffPrincipal
 from pulsecrm.api.deps import get_kernel, staff
 from pulsecrm.crm import (
-    appointment_service,
     consultation_service,
-    deal_service,
-    followup_service,
     lead_service,
     people_service,
 )
+from pulsecrm.crm.errors import NotEditable
 from pulsecrm.crm.scope import Scope, scope_for
 from pulsecrm.kernel.runtime import Kernel
 from pulsecrm.store.engine import read_connection
@@ -35,6 +37,8 @@ ID = r"^[0-9a-f]{32}$"
 Id = Annotated[str, Path(pattern=ID)]
 Limit = Annotated[int, Query(ge=1, le=200)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
+Time = Annotated[int | None, Query(ge=0, lt=2**62)]
+AccountId = Annotated[int | None, Query(ge=1, lt=2**31)]
 SERVICE = "service.appointment"
 
 
@@ -47,6 +51,27 @@ class StrictBody(BaseModel):
         if isinstance(value, str) and "\x00" in value:
             raise ValueError("NUL characters are not allowed")
         return value
+
+
+class PatchBody(StrictBody):
+    """A PATCH body: only the fields set are changed (``exclude_unset``).
+
+    ``FIXED`` names fields that exist on the object but change another way; sending
+    one is a 422 naming it and saying how (rather than a bare "extra field")."""
+
+    FIXED: ClassVar[dict[str, tuple[str, str]]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fixed(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name, (rule_en, rule_zh) in cls.FIXED.items():
+                if name in data:
+                    raise NotEditable(name, rule_en, rule_zh)
+        return data
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
 
 
 @contextmanager
@@ -64,6 +89,18 @@ def unit_of_work(
 
 def page(items: list[dict[str, Any]], total: int, limit: int, offset: int) -> dict[str, Any]:
     return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+def masked(
+    kernel: Kernel,
+    principal: StaffPrincipal,
+    rows: list[dict[str, Any]],
+    keys: dict[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """Masked identifiers beside each person id (after the read unit has closed)."""
+    return people_service.with_masked_people(
+        kernel=kernel, ctx=principal.context(SERVICE), rows=rows, keys=keys
+    )
 
 
 # -- people -----------------------------------------------------------------------
@@ -108,6 +145,19 @@ def list_people(
     return page(items, total, limit, offset)
 
 
+@router.get("/people/{person_id}")
+def get_person(
+    person_id: Id, principal: StaffPrincipal = Depends(staff), kernel: Kernel = Depends(get_kernel)
+) -> dict[str, Any]:
+    """One person with a lead in your scope — identifiers masked (reveal is the kernel's)."""
+    with unit_of_work(kernel, principal, False) as (conn, scope):
+        people_service.require_in_scope(conn=conn, scope=scope, person_id=person_id)
+    found = people_service.masked_people(
+        kernel=kernel, ctx=principal.context(SERVICE), person_ids=[person_id]
+    )
+    return found[0] if found else {"id": person_id}
+
+
 # -- leads --------------------------------------------------------------------------
 class LeadIn(StrictBody):
     person_id: str = Field(pattern=ID)
@@ -138,17 +188,25 @@ def create_lead(
     return {"id": lead_id}
 
 
+LeadStatus = Literal["new", "contacted", "converted", "lost"]
+
+
 @router.get("/leads")
 def list_leads(
     channel: Annotated[str | None, Query(max_length=64)] = None,
     campaign: Annotated[str | None, Query(max_length=100)] = None,
-    status: Annotated[str | None, Query(max_length=16)] = None,
+    status: LeadStatus | None = None,
     branch_id: Annotated[str | None, Query(max_length=32)] = None,
+    owner_id: AccountId = None,
+    person_id: Annotated[str | None, Query(pattern=ID)] = None,
+    created_from_us: Time = None,
+    created_to_us: Time = None,
     limit: Limit = 50,
     offset: Offset = 0,
     principal: StaffPrincipal = Depends(staff),
     kernel: Kernel = Depends(get_kernel),
 ) -> dict[str, Any]:
+    """Leads in your scope, newest first; the created range is ``[from, to)``."""
     with unit_of_work(kernel, principal, False) as (conn, scope):
         items, total = lead_service.list_leads(
             conn=conn,
@@ -157,10 +215,14 @@ def list_leads(
             campaign=campaign,
             status=status,
             branch_id=branch_id,
+            owner_id=owner_id,
+            person_id=person_id,
+            created_from_us=created_from_us,
+            created_to_us=created_to_us,
             limit=limit,
             offset=offset,
         )
-    return page(items, total, limit, offset)
+    return page(masked(kernel, principal, items), total, limit, offset)
 
 
 @router.get("/leads/{lead_id}")
@@ -168,12 +230,29 @@ def get_lead(
     lead_id: Id, principal: StaffPrincipal = Depends(staff), kernel: Kernel = Depends(get_kernel)
 ) -> dict[str, Any]:
     with unit_of_work(kernel, principal, False) as (conn, scope):
-        return lead_service.get_lead(conn=conn, scope=scope, lead_id=lead_id)
+        found = lead_service.get_lead(conn=conn, scope=scope, lead_id=lead_id)
+    return masked(kernel, principal, [found])[0]
 
 
-class LeadPatch(StrictBody):
+class LeadPatch(PatchBody):
+    FIXED: ClassVar[dict[str, tuple[str, str]]] = {
+        "status": (
+            "changes only through POST /api/v1/leads/{id}/transitions",
+            "只能通过 POST /api/v1/leads/{id}/transitions 变更",
+        ),
+        "person_id": ("a lead's person cannot change", "线索所属客户不可更改"),
+        "channel": ("the channel is attribution, kept as received", "来源渠道为归因数据，不可更改"),
+        "first_response_us": (
+            "stamped by POST /api/v1/leads/{id}/respond",
+            "由 POST /api/v1/leads/{id}/respond 记录",
+        ),
+    }
     campaign: str | None = Field(default=None, max_length=100)
     owner_id: StrictInt = Field(default=0, ge=1, lt=2**31)
+
+
+class LeadTransitionIn(StrictBody):
+    to: LeadStatus
 
 
 @router.patch("/leads/{lead_id}")
@@ -186,8 +265,21 @@ def update_lead(
     """Change the campaign and/or reassign the owner (a staff member of the tenant)."""
     with unit_of_work(kernel, principal, True) as (conn, scope):
         return lead_service.update_lead(
-            conn=conn, scope=scope, lead_id=lead_id, changes=body.model_dump(exclude_unset=True)
+            conn=conn, scope=scope, lead_id=lead_id, changes=body.changes()
         )
+
+
+@router.post("/leads/{lead_id}/transitions")
+def transition_lead(
+    lead_id: Id,
+    body: LeadTransitionIn,
+    principal: StaffPrincipal = Depends(staff),
+    kernel: Kernel = Depends(get_kernel),
+) -> dict[str, Any]:
+    """new → contacted | lost; contacted → lost; lost → new (reopen). ``converted`` comes from
+    recording a deal. Anything else: 409 naming ``status``."""
+    with unit_of_work(kernel, principal, True) as (conn, scope):
+        return lead_service.transition_lead(conn=conn, scope=scope, lead_id=lead_id, to=body.to)
 
 
 @router.post("/leads/{lead_id}/respond")
@@ -231,16 +323,34 @@ def create_consultation(
 def list_consultations(
     person_id: Annotated[str | None, Query(pattern=ID)] = None,
     lead_id: Annotated[str | None, Query(pattern=ID)] = None,
+    branch_id: Annotated[str | None, Query(max_length=32)] = None,
+    mode: Literal["online", "on_site"] | None = None,
+    intent_level: Literal["high", "medium", "low"] | None = None,
+    consultant_id: AccountId = None,
+    from_us: Time = None,
+    to_us: Time = None,
     limit: Limit = 50,
     offset: Offset = 0,
     principal: StaffPrincipal = Depends(staff),
     kernel: Kernel = Depends(get_kernel),
 ) -> dict[str, Any]:
+    """Consultations in scope, newest first — never their health fields (open one for that)."""
     with unit_of_work(kernel, principal, False) as (conn, scope):
         items, total = consultation_service.list_consultations(
-            conn=conn, scope=scope, person_id=person_id, lead_id=lead_id, limit=limit, offset=offset
+            conn=conn,
+            scope=scope,
+            person_id=person_id,
+            lead_id=lead_id,
+            branch_id=branch_id,
+            mode=mode,
+            intent_level=intent_level,
+            consultant_id=consultant_id,
+            from_us=from_us,
+            to_us=to_us,
+            limit=limit,
+            offset=offset,
         )
-    return page(items, total, limit, offset)
+    return page(masked(kernel, principal, items), total, limit, offset)
 
 
 @router.get("/consultations/{consultation_id}")
@@ -253,7 +363,7 @@ def get_consultation(
     """Health fields only for roles granted them; absent for the others (D2)."""
     ctx = principal.context(SERVICE)
     with unit_of_work(kernel, principal, False) as (conn, scope):
-        return consultation_service.get_consultation(
+        found = consultation_service.get_consultation(
             conn=conn,
             kernel=kernel,
             ctx=ctx,
@@ -261,206 +371,42 @@ def get_consultation(
             consultation_id=consultation_id,
             reveal=reveal,
         )
+    return masked(kernel, principal, [found])[0]
 
 
-# -- appointments and visits ------------------------------------------------------------
-class AppointmentIn(StrictBody):
-    person_id: str = Field(pattern=ID)
-    branch_id: str = Field(min_length=1, max_length=32)
-    item: str = Field(min_length=1, max_length=64)
-    slot_us: StrictInt = Field(gt=0, lt=2**62)
-    doctor_id: StrictInt | None = None
-    lead_id: str | None = Field(default=None, pattern=ID)
-    reminder_channel: Literal["sms", "wechat", "email", "phone"] = "sms"
+class ConsultationPatch(PatchBody):
+    FIXED: ClassVar[dict[str, tuple[str, str]]] = {
+        name: ("a fact of the consultation; record a new one instead", "咨询记录的事实，请新建咨询")
+        for name in ("person_id", "lead_id", "branch_id", "mode", "consultant_id")
+    }
+    items: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list, min_length=1, max_length=10
+    )
+    intent_level: Literal["high", "medium", "low"] = "medium"
+    chief_complaint: str | None = Field(default=None, max_length=4000)
+    notes: str | None = Field(default=None, max_length=4000)
 
 
-class TransitionIn(StrictBody):
-    to: Literal["confirmed", "arrived", "no_show", "cancelled", "rescheduled", "booked"]
-    new_slot_us: StrictInt | None = Field(default=None, gt=0, lt=2**62)
-
-
-@router.post("/appointments", status_code=201)
-def book(
-    body: AppointmentIn,
+@router.patch("/consultations/{consultation_id}")
+def update_consultation(
+    consultation_id: Id,
+    body: ConsultationPatch,
     principal: StaffPrincipal = Depends(staff),
     kernel: Kernel = Depends(get_kernel),
-) -> dict[str, str]:
+) -> dict[str, Any]:
+    """Change intent, items, chief complaint, notes (``null`` clears a health field).
+
+    Health fields are re-sealed by the kernel, and writing them needs a health grant for
+    the purpose: without one, 403 naming the field (audited) and nothing is written."""
     ctx = principal.context(SERVICE)
+    changes = body.changes()
+    consultation_service.require_health_write(kernel=kernel, ctx=ctx, fields=sorted(changes))
     with unit_of_work(kernel, principal, True) as (conn, scope):
-        aid = appointment_service.book(conn=conn, ctx=ctx, scope=scope, **body.model_dump())
-    return {"id": aid}
-
-
-@router.get("/appointments")
-def list_appointments(
-    status: Annotated[str | None, Query(max_length=16)] = None,
-    branch_id: Annotated[str | None, Query(max_length=32)] = None,
-    person_id: Annotated[str | None, Query(pattern=ID)] = None,
-    from_us: Annotated[int | None, Query(ge=0, lt=2**62)] = None,
-    to_us: Annotated[int | None, Query(ge=0, lt=2**62)] = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
-    principal: StaffPrincipal = Depends(staff),
-    kernel: Kernel = Depends(get_kernel),
-) -> dict[str, Any]:
-    with unit_of_work(kernel, principal, False) as (conn, scope):
-        items, total = appointment_service.list_appointments(
+        return consultation_service.update_consultation(
             conn=conn,
-            scope=scope,
-            status=status,
-            branch_id=branch_id,
-            person_id=person_id,
-            from_us=from_us,
-            to_us=to_us,
-            limit=limit,
-            offset=offset,
-        )
-    return page(items, total, limit, offset)
-
-
-@router.get("/appointments/{appointment_id}")
-def get_appointment(
-    appointment_id: Id,
-    principal: StaffPrincipal = Depends(staff),
-    kernel: Kernel = Depends(get_kernel),
-) -> dict[str, Any]:
-    with unit_of_work(kernel, principal, False) as (conn, scope):
-        found = appointment_service.get_appointment(
-            conn=conn, scope=scope, appointment_id=appointment_id
-        )
-        found["history"] = appointment_service.history(
-            conn=conn, scope=scope, appointment_id=appointment_id
-        )
-        found["reminders"] = appointment_service.reminders(
-            conn=conn, scope=scope, appointment_id=appointment_id
-        )
-    return found
-
-
-@router.post("/appointments/{appointment_id}/transitions")
-def transition(
-    appointment_id: Id,
-    body: TransitionIn,
-    principal: StaffPrincipal = Depends(staff),
-    kernel: Kernel = Depends(get_kernel),
-) -> dict[str, Any]:
-    ctx = principal.context(SERVICE)
-    with unit_of_work(kernel, principal, True) as (conn, scope):
-        return appointment_service.transition(
-            conn=conn,
+            kernel=kernel,
             ctx=ctx,
             scope=scope,
-            appointment_id=appointment_id,
-            to=body.to,
-            new_slot_us=body.new_slot_us,
+            consultation_id=consultation_id,
+            changes=changes,
         )
-
-
-@router.get("/visits")
-def list_visits(
-    person_id: Annotated[str | None, Query(pattern=ID)] = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
-    principal: StaffPrincipal = Depends(staff),
-    kernel: Kernel = Depends(get_kernel),
-) -> dict[str, Any]:
-    with unit_of_work(kernel, principal, False) as (conn, scope):
-        items, total = appointment_service.list_visits(
-            conn=conn, scope=scope, person_id=person_id, limit=limit, offset=offset
-        )
-    return page(items, total, limit, offset)
-
-
-# -- deals and follow-ups -------------------------------------------------------------------
-class DealIn(StrictBody):
-    person_id: str = Field(pattern=ID)
-    branch_id: str = Field(min_length=1, max_length=32)
-    items: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
-        min_length=1, max_length=10
-    )
-    amount_cents: StrictInt = Field(gt=0, le=deal_service.MAX_AMOUNT_CENTS)
-    visit_id: str | None = Field(default=None, pattern=ID)
-    lead_id: str | None = Field(default=None, pattern=ID)
-    followup_template_id: str | None = Field(default=None, pattern=ID)
-
-
-@router.post("/deals", status_code=201)
-def create_deal(
-    body: DealIn, principal: StaffPrincipal = Depends(staff), kernel: Kernel = Depends(get_kernel)
-) -> dict[str, Any]:
-    ctx = principal.context(SERVICE)
-    with unit_of_work(kernel, principal, True) as (conn, scope):
-        return deal_service.create_deal(conn=conn, ctx=ctx, scope=scope, **body.model_dump())
-
-
-@router.get("/deals")
-def list_deals(
-    person_id: Annotated[str | None, Query(pattern=ID)] = None,
-    branch_id: Annotated[str | None, Query(max_length=32)] = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
-    principal: StaffPrincipal = Depends(staff),
-    kernel: Kernel = Depends(get_kernel),
-) -> dict[str, Any]:
-    with unit_of_work(kernel, principal, False) as (conn, scope):
-        items, total = deal_service.list_deals(
-            conn=conn,
-            scope=scope,
-            person_id=person_id,
-            branch_id=branch_id,
-            limit=limit,
-            offset=offset,
-        )
-    return page(items, total, limit, offset)
-
-
-class TemplateIn(StrictBody):
-    name: str = Field(min_length=1, max_length=100)
-    offsets: list[StrictInt] = Field(min_length=1, max_length=20)
-    channel: Literal["phone", "sms", "wechat", "email"] = "phone"
-
-
-class OutcomeIn(StrictBody):
-    outcome: Literal["reached", "no_answer", "satisfied", "complaint", "rebook"]
-    next_due_us: StrictInt | None = Field(default=None, gt=0, lt=2**62)
-
-
-@router.post("/followup-templates", status_code=201)
-def create_template(
-    body: TemplateIn,
-    principal: StaffPrincipal = Depends(staff),
-    kernel: Kernel = Depends(get_kernel),
-) -> dict[str, str]:
-    with unit_of_work(kernel, principal, True) as (conn, _scope):
-        return {
-            "id": followup_service.create_template(
-                conn=conn, tenant_id=principal.tenant_id, **body.model_dump()
-            )
-        }
-
-
-@router.get("/followups/queue")
-def followup_queue(
-    principal: StaffPrincipal = Depends(staff), kernel: Kernel = Depends(get_kernel)
-) -> dict[str, Any]:
-    """Your open follow-ups: overdue, today, upcoming (7 days)."""
-    with unit_of_work(kernel, principal, False) as (conn, scope):
-        return followup_service.queue(conn=conn, scope=scope)
-
-
-@router.post("/followups/{task_id}/complete")
-def complete_followup(
-    task_id: Id,
-    body: OutcomeIn,
-    principal: StaffPrincipal = Depends(staff),
-    kernel: Kernel = Depends(get_kernel),
-) -> dict[str, Any]:
-    with unit_of_work(kernel, principal, True) as (conn, scope):
-        nxt = followup_service.complete(
-            conn=conn,
-            scope=scope,
-            task_id=task_id,
-            outcome=body.outcome,
-            next_due_us=body.next_due_us,
-        )
-    return {"next_task_id": nxt}

@@ -33,7 +33,7 @@ from pulsecrm.crm.errors import InvalidTransition, SlotInPast, not_found
 from pulsecrm.crm.ids import DAY_US, HOUR_US, new_id, now_us
 from pulsecrm.crm.lead_service import require_person
 from pulsecrm.crm.org_service import require_branch
-from pulsecrm.crm.scope import Scope
+from pulsecrm.crm.scope import TENANT_ROLES, Scope, paged
 from pulsecrm.kernel.context import AccessContext
 from pulsecrm.kernel.errors import InvalidValue
 
@@ -311,6 +311,8 @@ def list_appointments(
     person_id: str | None = None,
     from_us: int | None = None,
     to_us: int | None = None,
+    doctor_id: int | None = None,
+    lead_id: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[dict[str, Any]], int]:
@@ -319,6 +321,8 @@ def list_appointments(
         (appointment.c.status, status),
         (appointment.c.branch_id, branch_id),
         (appointment.c.person_id, person_id),
+        (appointment.c.doctor_id, doctor_id),
+        (appointment.c.lead_id, lead_id),
     ):
         if value is not None:
             query = query.where(column == value)
@@ -331,26 +335,86 @@ def list_appointments(
     return [dict(r._mapping) for r in rows], int(total)
 
 
-def list_visits(
+def update_appointment(
     *,
     conn: Connection,
     scope: Scope,
-    person_id: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> tuple[list[dict[str, Any]], int]:
-    # Visits are scoped through their appointment's owner or the branch.
+    appointment_id: str,
+    changes: dict[str, Any],
+    now: int | None = None,
+) -> dict[str, Any]:
+    """Change the doctor (``None`` unassigns) and/or item of a booked or confirmed
+    appointment. The slot and status change only through :func:`transition`."""
+    unknown = sorted(set(changes) - {"doctor_id", "item"})
+    if unknown:
+        raise InvalidValue(unknown[0], "not a field you can change", "该字段不可修改")
+    current = get_appointment(conn=conn, scope=scope, appointment_id=appointment_id)
+    if current["status"] not in OPEN_STATES:
+        raise InvalidTransition(
+            "status",
+            f"a {current['status']} appointment can no longer be changed",
+            f"状态为 {current['status']} 的预约不能再修改",
+        )
+    values: dict[str, Any] = {}
+    if "item" in changes:
+        item = changes["item"]
+        if not isinstance(item, str) or not item.strip() or len(item) > 64:
+            raise InvalidValue("item", "required, at most 64 characters", "必填，不超过64个字符")
+        values["item"] = item.strip()
+    if "doctor_id" in changes:
+        _check_doctor(conn, scope.tenant_id, changes["doctor_id"], str(current["branch_id"]))
+        values["doctor_id"] = changes["doctor_id"]
+    if values:
+        conn.execute(
+            update(appointment)
+            .where(appointment.c.tenant_id == scope.tenant_id, appointment.c.id == appointment_id)
+            .values(**values, updated_us=now or now_us())
+        )
+    return get_appointment(conn=conn, scope=scope, appointment_id=appointment_id)
+
+
+def _visits(scope: Scope) -> Any:
+    # A visit is scoped by its appointment's owner (team roles) or its branch.
     query = (
         select(visit)
         .join(appointment, appointment.c.id == visit.c.appointment_id, isouter=True)
         .where(visit.c.tenant_id == scope.tenant_id)
     )
-    if scope.role not in ("marketing_manager", "analyst", "privacy_officer"):
+    if scope.role not in TENANT_ROLES:
         query = query.where(scope.where(appointment))
-    if person_id is not None:
-        query = query.where(visit.c.person_id == person_id)
-    total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = conn.execute(
-        query.order_by(visit.c.arrived_us.desc()).limit(min(limit, 200)).offset(offset)
-    )
-    return [dict(r._mapping) for r in rows], int(total)
+    return query
+
+
+def get_visit(*, conn: Connection, scope: Scope, visit_id: str) -> dict[str, Any]:
+    row = conn.execute(_visits(scope).where(visit.c.id == visit_id)).first()
+    if row is None:
+        raise not_found("visit_id", visit_id)
+    return dict(row._mapping)
+
+
+def list_visits(
+    *,
+    conn: Connection,
+    scope: Scope,
+    person_id: str | None = None,
+    branch_id: str | None = None,
+    lead_id: str | None = None,
+    from_us: int | None = None,
+    to_us: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of visits in scope (latest arrival first); arrival range ``[from, to)``."""
+    query = _visits(scope)
+    for column, value in (
+        (visit.c.person_id, person_id),
+        (visit.c.branch_id, branch_id),
+        (visit.c.lead_id, lead_id),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if from_us is not None:
+        query = query.where(visit.c.arrived_us >= from_us)
+    if to_us is not None:
+        query = query.where(visit.c.arrived_us < to_us)
+    return paged(conn, query, [visit.c.arrived_us.desc(), visit.c.id], limit, offset)

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, func, insert, select, update
 
 from pulsecrm.crm.clinic_tables import consultation, lead
-from pulsecrm.crm.errors import not_found
+from pulsecrm.crm.errors import HealthGrantRequired, not_found
 from pulsecrm.crm.ids import new_id, now_us
 from pulsecrm.crm.lead_service import require_person
 from pulsecrm.crm.org_service import require_branch
 from pulsecrm.crm.scope import Scope
+from pulsecrm.kernel.audit_log import append_events
+from pulsecrm.kernel.audit_records import Action, AuditEvent, Outcome
 from pulsecrm.kernel.context import AccessContext
 from pulsecrm.kernel.errors import InvalidValue
 from pulsecrm.kernel.policy import Access
@@ -37,6 +39,9 @@ PUBLIC_COLUMNS = (
     "intent_level",
     "created_us",
 )
+# API name -> catalog field of the health values a consultation holds.
+HEALTH_API_FIELDS = {"chief_complaint": "chief_complaint", "notes": "consultation_notes"}
+EDITABLE = ("intent_level", "items", "chief_complaint", "notes")
 
 
 def _items(items: list[str]) -> str:
@@ -155,6 +160,12 @@ def list_consultations(
     scope: Scope,
     person_id: str | None = None,
     lead_id: str | None = None,
+    branch_id: str | None = None,
+    mode: str | None = None,
+    intent_level: str | None = None,
+    consultant_id: int | None = None,
+    from_us: int | None = None,
+    to_us: int | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[dict[str, Any]], int]:
@@ -162,10 +173,20 @@ def list_consultations(
     query = select(*(consultation.c[c] for c in PUBLIC_COLUMNS)).where(
         scope.where(consultation, "consultant_id")
     )
-    if person_id is not None:
-        query = query.where(consultation.c.person_id == person_id)
-    if lead_id is not None:
-        query = query.where(consultation.c.lead_id == lead_id)
+    for column, value in (
+        (consultation.c.person_id, person_id),
+        (consultation.c.lead_id, lead_id),
+        (consultation.c.branch_id, branch_id),
+        (consultation.c.mode, mode),
+        (consultation.c.intent_level, intent_level),
+        (consultation.c.consultant_id, consultant_id),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if from_us is not None:
+        query = query.where(consultation.c.created_us >= from_us)
+    if to_us is not None:
+        query = query.where(consultation.c.created_us < to_us)
     total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = conn.execute(
         query.order_by(consultation.c.created_us.desc()).limit(min(limit, 200)).offset(offset)
@@ -176,3 +197,115 @@ def list_consultations(
         item["items"] = str(item["items"]).split(",")
         out.append(item)
     return out, int(total)
+
+
+def require_health_write(*, kernel: Kernel, ctx: AccessContext, fields: list[str]) -> None:
+    """Refuse (403 naming the first field, audited) a role without a health grant.
+
+    Call it *before* opening the write transaction: on SQLite the denial's audit entry is
+    committed by the kernel's writer, which needs the write lock.
+    """
+    denied = [
+        f
+        for f in fields
+        if f in HEALTH_API_FIELDS
+        and kernel.policy.decide(ctx.role, HEALTH_API_FIELDS[f], ctx.purpose) is Access.DENY
+    ]
+    if not denied:
+        return
+    kernel.audit_writer.record(
+        ctx.tenant_id,
+        [
+            AuditEvent(
+                ctx.actor,
+                ctx.role,
+                ctx.purpose,
+                Action.WRITE,
+                Outcome.DENIED,
+                None,
+                tuple(HEALTH_API_FIELDS[f] for f in denied),
+                {"reason": "no health grant", "table": "consultation"},
+            )
+        ],
+    )
+    raise HealthGrantRequired(
+        denied[0],
+        f"your role ({ctx.role}) has no health grant for {ctx.purpose}",
+        f"您的角色（{ctx.role}）没有 {ctx.purpose} 的健康数据权限",
+    )
+
+
+def update_consultation(
+    *,
+    conn: Connection,
+    kernel: Kernel,
+    ctx: AccessContext,
+    scope: Scope,
+    consultation_id: str,
+    changes: dict[str, Any],
+) -> dict[str, Any]:
+    """Change intent, items, chief complaint and/or notes of a consultation in scope.
+
+    Health values are re-sealed by the kernel for the same record (``None`` clears one);
+    the change is audited in the caller's transaction, naming the fields, never values.
+    Returns the pseudonymous facts (health values are read with ``get_consultation``).
+    """
+    unknown = sorted(set(changes) - set(EDITABLE))
+    if unknown:
+        raise InvalidValue(unknown[0], "not a field you can change", "该字段不可修改")
+    require_health_write(kernel=kernel, ctx=ctx, fields=sorted(changes))
+    row = conn.execute(
+        select(consultation.c.person_id).where(
+            scope.where(consultation, "consultant_id"), consultation.c.id == consultation_id
+        )
+    ).first()
+    if row is None:
+        raise not_found("consultation_id", consultation_id)
+    values: dict[str, Any] = {}
+    if "intent_level" in changes:
+        if changes["intent_level"] not in INTENT_LEVELS:
+            raise InvalidValue("intent_level", "high, medium or low", "应为 high、medium 或 low")
+        values["intent_level"] = changes["intent_level"]
+    if "items" in changes:
+        if not isinstance(changes["items"], list):
+            raise InvalidValue("items", "a list of item codes", "应为项目编码列表")
+        values["items"] = _items(changes["items"])
+    sealed_fields: list[str] = []
+    for field in ("chief_complaint", "notes"):
+        if field not in changes:
+            continue
+        text = changes[field]
+        if text is not None and (not isinstance(text, str) or len(text) > 4000):
+            raise InvalidValue(field, "text of at most 4000 characters", "不超过4000个字符的文本")
+        catalog_field = HEALTH_API_FIELDS[field]
+        values[field] = (
+            None
+            if not text
+            else kernel.records.seal(ctx, row.person_id, catalog_field, consultation_id, text)
+        )
+        sealed_fields.append(catalog_field)
+    if values:
+        conn.execute(
+            update(consultation)
+            .where(consultation.c.tenant_id == ctx.tenant_id, consultation.c.id == consultation_id)
+            .values(**values)
+        )
+        event = AuditEvent(
+            ctx.actor,
+            ctx.role,
+            ctx.purpose,
+            Action.WRITE,
+            Outcome.ALLOWED,
+            row.person_id,
+            tuple(sealed_fields),
+            {"record": consultation_id, "table": "consultation", "changed": sorted(values)},
+        )
+        append_events(conn, ctx.tenant_id, [event], kernel.signer_for(ctx.tenant_id))
+    updated = conn.execute(
+        select(*(consultation.c[c] for c in PUBLIC_COLUMNS)).where(
+            consultation.c.tenant_id == ctx.tenant_id, consultation.c.id == consultation_id
+        )
+    ).one()
+    result = dict(updated._mapping)
+    result["items"] = str(result["items"]).split(",")
+    return result

@@ -70,3 +70,16 @@ def not_found(field: str, value: str) -> NotFound:
         f"no {field} {value!r} (or not in your scope)",
         f"{field} {value!r} 不存在或不在您的范围内",
     )
+
+
+class NotEditable(CrmError):
+    """A field that exists but changes another way (a transition, or derived)."""
+
+    code = "not_editable"
+
+
+class HealthGrantRequired(CrmError):
+    """The role has no health grant for the purpose: it may not write this field (D2)."""
+
+    code = "health_grant_required"
+    http_status = 403

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from pulsecrm.crm.assignment import choose_team, next_owner
 from pulsecrm.crm.clinic_tables import lead, staff_member
-from pulsecrm.crm.errors import Duplicate, not_found
+from pulsecrm.crm.errors import Duplicate, InvalidTransition, not_found
 from pulsecrm.crm.ids import new_id, now_us
 from pulsecrm.crm.org_service import require_branch
 from pulsecrm.crm.scope import Scope
@@ -18,6 +18,14 @@ from pulsecrm.crm.tables import person
 from pulsecrm.kernel.errors import InvalidValue
 
 LEAD_STATUSES = ("new", "contacted", "converted", "lost")
+# Manual moves. ``converted`` is set by recording a deal (``deal_service``), never by hand;
+# a lost lead can be reopened.
+LEAD_TRANSITIONS: dict[str, frozenset[str]] = {
+    "new": frozenset({"contacted", "lost"}),
+    "contacted": frozenset({"lost"}),
+    "lost": frozenset({"new"}),
+    "converted": frozenset(),
+}
 MAX_PAGE = 200
 
 
@@ -149,10 +157,14 @@ def list_leads(
     status: str | None = None,
     branch_id: str | None = None,
     owner_id: int | None = None,
+    person_id: str | None = None,
+    created_from_us: int | None = None,
+    created_to_us: int | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[dict[str, Any]], int]:
-    """One page of leads in scope (newest first) and the total count."""
+    """One page of leads in scope (newest first) and the total count; the created range is
+    half-open ``[from, to)``."""
     query = select(lead).where(scope.where(lead))
     for column, value in (
         (lead.c.channel, channel),
@@ -160,9 +172,14 @@ def list_leads(
         (lead.c.status, status),
         (lead.c.branch_id, branch_id),
         (lead.c.owner_id, owner_id),
+        (lead.c.person_id, person_id),
     ):
         if value is not None:
             query = query.where(column == value)
+    if created_from_us is not None:
+        query = query.where(lead.c.created_us >= created_from_us)
+    if created_to_us is not None:
+        query = query.where(lead.c.created_us < created_to_us)
     total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = conn.execute(
         query.order_by(lead.c.created_us.desc(), lead.c.id)
@@ -223,3 +240,34 @@ def update_lead(
         select(lead).where(lead.c.tenant_id == scope.tenant_id, lead.c.id == lead_id)
     ).one()
     return dict(row._mapping)
+
+
+def transition_lead(
+    *, conn: Connection, scope: Scope, lead_id: str, to: str, now: int | None = None
+) -> dict[str, Any]:
+    """Move a lead along :data:`LEAD_TRANSITIONS`; anything else is a 409 naming ``status``.
+
+    ``new → contacted`` also stamps the first-response time (as ``respond`` does)."""
+    if to not in LEAD_STATUSES:
+        raise InvalidValue(
+            "status", f"one of {', '.join(LEAD_STATUSES)}", f"应为 {'、'.join(LEAD_STATUSES)}"
+        )
+    current = get_lead(conn=conn, scope=scope, lead_id=lead_id)
+    old = str(current["status"])
+    if to not in LEAD_TRANSITIONS.get(old, frozenset()):
+        hint_en = " (a lead is converted by recording a deal)" if to == "converted" else ""
+        hint_zh = "（线索在记录成交时自动转化）" if to == "converted" else ""
+        raise InvalidTransition(
+            "status", f"cannot go from {old} to {to}{hint_en}", f"不能从 {old} 变为 {to}{hint_zh}"
+        )
+    values: dict[str, Any] = {"status": to}
+    if to == "contacted" and current["first_response_us"] is None:
+        values["first_response_us"] = now or now_us()
+    moved = conn.execute(
+        update(lead)
+        .where(lead.c.tenant_id == scope.tenant_id, lead.c.id == lead_id, lead.c.status == old)
+        .values(**values)
+    )
+    if moved.rowcount != 1:
+        raise InvalidTransition("status", "the lead changed meanwhile", "该线索已被他人修改")
+    return get_lead(conn=conn, scope=scope, lead_id=lead_id)

@@ -9,15 +9,18 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select
 
 from pulsecrm.crm.clinic_tables import lead
+from pulsecrm.crm.errors import not_found
 from pulsecrm.crm.person_rows import COLUMNS, RowError, parse_person_row
-from pulsecrm.crm.scope import Scope
+from pulsecrm.crm.scope import TENANT_ROLES, Scope
 from pulsecrm.crm.tables import person
 from pulsecrm.kernel.audit_records import now_us
 from pulsecrm.kernel.context import AccessContext
-from pulsecrm.kernel.errors import InvalidValue
+from pulsecrm.kernel.errors import AccessDenied, InvalidValue
 from pulsecrm.kernel.runtime import Kernel
 
 LIST_FIELDS = ("name", "phone", "gender", "birth_year", "city", "source_channel")
+# What a workflow list shows beside a person id: enough to recognise whom you are calling.
+ROW_FIELDS = ("name", "phone")
 
 
 def create_person(
@@ -72,6 +75,19 @@ def people_in_scope(
     return ids, int(total)
 
 
+def require_in_scope(*, conn: Connection, scope: Scope, person_id: str) -> None:
+    """A person is in scope with a lead in scope (tenant-wide roles: any person of the
+    tenant); otherwise *not found*."""
+    if scope.role in TENANT_ROLES:
+        query = select(person.c.id).where(
+            person.c.tenant_id == scope.tenant_id, person.c.id == person_id
+        )
+    else:
+        query = select(lead.c.id).where(scope.where(lead), lead.c.person_id == person_id)
+    if conn.execute(query.limit(1)).first() is None:
+        raise not_found("person_id", person_id)
+
+
 def masked_people(
     *, kernel: Kernel, ctx: AccessContext, person_ids: list[str]
 ) -> list[dict[str, Any]]:
@@ -80,3 +96,32 @@ def masked_people(
         return []
     views = kernel.vault.read(ctx, person_ids, list(LIST_FIELDS), reveal=False)
     return [{"id": v.subject_id, **{f: v.values.get(f) for f in LIST_FIELDS}} for v in views]
+
+
+def with_masked_people(
+    *,
+    kernel: Kernel,
+    ctx: AccessContext,
+    rows: list[dict[str, Any]],
+    keys: dict[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """Add masked identifiers beside each person id of ``rows`` (``{"person_id": "person"}``
+    by default: ``row["person"] = {"name": "王*", "phone": "138****5678"}``).
+
+    One audited ``vault.read`` per page, never revealed. Call it outside a write
+    transaction (the audit entry is committed by the kernel's writer). A role with no grant
+    for these fields gets ``None`` (the refusal is audited by the kernel).
+    """
+    keys = keys or {"person_id": "person"}
+    ids = sorted({str(r[k]) for r in rows for k in keys if r.get(k)})
+    masked: dict[str, dict[str, Any]] = {}
+    if ids:
+        try:
+            views = kernel.vault.read(ctx, ids, list(ROW_FIELDS), reveal=False)
+        except AccessDenied:
+            views = []
+        masked = {v.subject_id: {f: v.values.get(f) for f in ROW_FIELDS} for v in views}
+    for row in rows:
+        for key, out in keys.items():
+            row[out] = masked.get(str(row[key])) if row.get(key) else None
+    return rows

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import ColumnElement, Connection, and_, insert, or_, select, update
 
-from pulsecrm.crm.clinic_tables import referral
-from pulsecrm.crm.errors import Duplicate
+from pulsecrm.crm.clinic_tables import lead, referral
+from pulsecrm.crm.errors import Duplicate, not_found
 from pulsecrm.crm.ids import new_id, now_us
 from pulsecrm.crm.lead_service import get_lead, require_person
-from pulsecrm.crm.scope import Scope
+from pulsecrm.crm.scope import TENANT_ROLES, Scope, paged
 from pulsecrm.kernel.errors import InvalidValue
 
 MAX_PAGE = 200
@@ -91,17 +91,82 @@ def record_referral(
     return referral_id
 
 
+def _where(scope: Scope) -> ColumnElement[bool]:
+    """A referral is the tenant's fact about two customers; one tied to a lead is visible
+    only to those who see the lead (so it does not leak another team's lead)."""
+    tenant = referral.c.tenant_id == scope.tenant_id
+    if scope.role in TENANT_ROLES:
+        return tenant
+    visible_leads = select(lead.c.id).where(scope.where(lead))
+    return and_(tenant, or_(referral.c.lead_id.is_(None), referral.c.lead_id.in_(visible_leads)))
+
+
+def get_referral(*, conn: Connection, scope: Scope, referral_id: str) -> dict[str, Any]:
+    row = conn.execute(select(referral).where(_where(scope), referral.c.id == referral_id)).first()
+    if row is None:
+        raise not_found("referral_id", referral_id)
+    return dict(row._mapping)
+
+
+def list_referrals(
+    *,
+    conn: Connection,
+    scope: Scope,
+    referrer_id: str | None = None,
+    referred_id: str | None = None,
+    lead_id: str | None = None,
+    channel: str | None = None,
+    from_us: int | None = None,
+    to_us: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of referrals in scope (newest first); created range ``[from, to)``."""
+    query = select(referral).where(_where(scope))
+    for column, value in (
+        (referral.c.referrer_id, referrer_id),
+        (referral.c.referred_id, referred_id),
+        (referral.c.lead_id, lead_id),
+        (referral.c.channel, channel),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if from_us is not None:
+        query = query.where(referral.c.created_us >= from_us)
+    if to_us is not None:
+        query = query.where(referral.c.created_us < to_us)
+    return paged(conn, query, [referral.c.created_us.desc(), referral.c.id], limit, offset)
+
+
+def update_referral(
+    *, conn: Connection, scope: Scope, referral_id: str, changes: dict[str, Any]
+) -> dict[str, Any]:
+    """Correct how the referral came in (``channel``, a code). Who referred whom is the
+    fact itself: record it again rather than rewrite it."""
+    unknown = sorted(set(changes) - {"channel"})
+    if unknown:
+        raise InvalidValue(unknown[0], "not a field you can change", "该字段不可修改")
+    get_referral(conn=conn, scope=scope, referral_id=referral_id)
+    if "channel" in changes:
+        channel = changes["channel"]
+        if channel is not None and channel not in REFERRAL_CHANNELS:
+            raise InvalidValue(
+                "channel",
+                f"one of {', '.join(REFERRAL_CHANNELS)}",
+                f"应为 {'、'.join(REFERRAL_CHANNELS)}",
+            )
+        conn.execute(
+            update(referral)
+            .where(referral.c.tenant_id == scope.tenant_id, referral.c.id == referral_id)
+            .values(channel=channel)
+        )
+    return get_referral(conn=conn, scope=scope, referral_id=referral_id)
+
+
 def list_by_referrer(
     *, conn: Connection, scope: Scope, referrer_id: str, limit: int = 50, offset: int = 0
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of the referrals a person made (newest first) and the total count."""
-    query = select(referral).where(
-        referral.c.tenant_id == scope.tenant_id, referral.c.referrer_id == referrer_id
+    return list_referrals(
+        conn=conn, scope=scope, referrer_id=referrer_id, limit=limit, offset=offset
     )
-    total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = conn.execute(
-        query.order_by(referral.c.created_us.desc(), referral.c.id)
-        .limit(min(limit, MAX_PAGE))
-        .offset(offset)
-    )
-    return [dict(r._mapping) for r in rows], int(total)

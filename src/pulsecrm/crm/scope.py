@@ -16,10 +16,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table, and_, false, or_, true
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    Table,
+    and_,
+    false,
+    func,
+    or_,
+    select,
+    true,
+)
 
+from pulsecrm.crm.clinic_tables import staff_member
 from pulsecrm.crm.org_service import account_id, membership, team_members
 from pulsecrm.kernel.context import AccessContext
+from pulsecrm.kernel.errors import InvalidValue
 
 TEAM_ROLES = frozenset({"consultant"})
 BRANCH_ROLES = frozenset({"branch_manager", "front_desk"})
@@ -62,3 +75,37 @@ def scope_for(*, conn: Connection, ctx: AccessContext) -> Scope:
         else ()
     )
     return Scope(ctx.tenant_id, ctx.role, me, member.branch_id, member.team_id, team)
+
+
+def require_assignable(
+    *, conn: Connection, scope: Scope, owner_id: int, field: str = "owner_id"
+) -> None:
+    """``owner_id`` must be an active staff member the caller may hand work to: themselves,
+    a teammate (consultant), a colleague of their branch (branch roles), anyone of the
+    tenant (tenant-wide roles)."""
+    if owner_id == scope.account_id:
+        return
+    query = select(staff_member.c.account_id).where(
+        staff_member.c.tenant_id == scope.tenant_id,
+        staff_member.c.account_id == owner_id,
+        staff_member.c.active.is_(True),
+    )
+    if scope.role in BRANCH_ROLES and scope.branch_id is not None:
+        query = query.where(staff_member.c.branch_id == scope.branch_id)
+    elif scope.role not in TENANT_ROLES:
+        query = query.where(staff_member.c.account_id.in_(scope.team_accounts or (-1,)))
+    if conn.execute(query).first() is None:
+        raise InvalidValue(
+            field,
+            f"no active staff member {owner_id} within your scope (self, team or branch)",
+            f"您的范围内（本人、团队或门店）没有在职员工 {owner_id}",
+        )
+
+
+def paged(
+    conn: Connection, query: Select[Any], order: list[Any], limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of ``query`` (at most 200 rows) and the total count of the unpaged query."""
+    total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = conn.execute(query.order_by(*order).limit(min(limit, 200)).offset(offset))
+    return [dict(r._mapping) for r in rows], int(total)

@@ -20,6 +20,7 @@ from pulsecrm.crm.scope import BRANCH_ROLES, Scope
 from pulsecrm.kernel.errors import InvalidValue
 
 KINDS = ("call_back", "confirm_appointment", "send_material", "other")
+STATUSES = ("open", "done", "cancelled")
 MAX_PAGE = 200
 
 
@@ -43,7 +44,7 @@ def _require_owner(*, conn: Connection, scope: Scope, owner_id: int) -> None:
         return
     if scope.role not in BRANCH_ROLES or scope.branch_id is None:
         raise InvalidValue(
-            "owner_id", "you may only create tasks for yourself", "只能为自己创建任务"
+            "owner_id", "you may only assign tasks to yourself", "只能为自己安排任务"
         )
     found = conn.execute(
         select(staff_member.c.account_id).where(
@@ -114,8 +115,39 @@ def list_open(
     offset: int = 0,
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of a staff member's open tasks (default: the caller), soonest first."""
+    return list_tasks(conn=conn, scope=scope, owner_id=owner_id, limit=limit, offset=offset)
+
+
+def list_tasks(
+    *,
+    conn: Connection,
+    scope: Scope,
+    owner_id: int | None = None,
+    status: str | None = "open",
+    kind: str | None = None,
+    person_id: str | None = None,
+    lead_id: str | None = None,
+    due_from_us: int | None = None,
+    due_to_us: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of one staff member's tasks (default: the caller; ``status`` ``None`` for
+    every status), soonest due first; the due range is ``[from, to)``."""
     owner = scope.account_id if owner_id is None else owner_id
-    query = select(task).where(_where(scope), task.c.owner_id == owner, task.c.status == "open")
+    query = select(task).where(_where(scope), task.c.owner_id == owner)
+    for column, value in (
+        (task.c.status, status),
+        (task.c.kind, kind),
+        (task.c.person_id, person_id),
+        (task.c.lead_id, lead_id),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if due_from_us is not None:
+        query = query.where(task.c.due_us >= due_from_us)
+    if due_to_us is not None:
+        query = query.where(task.c.due_us < due_to_us)
     total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = conn.execute(
         query.order_by(task.c.due_us, task.c.id).limit(min(limit, MAX_PAGE)).offset(offset)
@@ -146,3 +178,66 @@ def complete_task(*, conn: Connection, scope: Scope, task_id: str) -> None:
     )
     if done.rowcount != 1:
         raise InvalidTransition("status", "the task is no longer open", "该任务已不是待办状态")
+
+
+def _require_open(current: dict[str, Any], verb_en: str, verb_zh: str) -> None:
+    if current["status"] != "open":
+        raise InvalidTransition(
+            "status",
+            f"cannot {verb_en} a {current['status']} task",
+            f"不能{verb_zh}状态为 {current['status']} 的任务",
+        )
+
+
+def update_task(
+    *, conn: Connection, scope: Scope, task_id: str, changes: dict[str, Any]
+) -> dict[str, Any]:
+    """Change an open task's ``due_us``, ``kind`` and/or ``owner_id`` (yourself, or — for a
+    branch role — a staff member of the branch). Returns the task as it now is."""
+    unknown = sorted(set(changes) - {"due_us", "kind", "owner_id"})
+    if unknown:
+        raise InvalidValue(unknown[0], "not a field you can change", "该字段不可修改")
+    current = get_task(conn=conn, scope=scope, task_id=task_id)
+    _require_open(current, "change", "修改")
+    values: dict[str, Any] = {}
+    if "kind" in changes:
+        if changes["kind"] not in KINDS:
+            raise InvalidValue("kind", f"one of {', '.join(KINDS)}", f"应为 {'、'.join(KINDS)}")
+        values["kind"] = changes["kind"]
+    if "due_us" in changes:
+        due = changes["due_us"]
+        if not isinstance(due, int) or isinstance(due, bool) or not 0 < due < 2**62:
+            raise InvalidValue("due_us", "a time in microseconds", "应为微秒时间戳")
+        values["due_us"] = due
+    if "owner_id" in changes:
+        owner = changes["owner_id"]
+        if not isinstance(owner, int) or isinstance(owner, bool):
+            raise InvalidValue("owner_id", "a staff account id", "应为员工账号编号")
+        _require_owner(conn=conn, scope=scope, owner_id=owner)
+        values["owner_id"] = owner
+    if values:
+        conn.execute(
+            update(task)
+            .where(
+                task.c.tenant_id == scope.tenant_id, task.c.id == task_id, task.c.status == "open"
+            )
+            .values(**values)
+        )
+    row = conn.execute(
+        select(task).where(task.c.tenant_id == scope.tenant_id, task.c.id == task_id)
+    ).one()
+    return dict(row._mapping)
+
+
+def cancel_task(*, conn: Connection, scope: Scope, task_id: str) -> dict[str, Any]:
+    """open → cancelled; any other status is refused naming ``status``."""
+    current = get_task(conn=conn, scope=scope, task_id=task_id)
+    _require_open(current, "cancel", "取消")
+    done = conn.execute(
+        update(task)
+        .where(task.c.tenant_id == scope.tenant_id, task.c.id == task_id, task.c.status == "open")
+        .values(status="cancelled")
+    )
+    if done.rowcount != 1:
+        raise InvalidTransition("status", "the task is no longer open", "该任务已不是待办状态")
+    return get_task(conn=conn, scope=scope, task_id=task_id)
