@@ -25,14 +25,31 @@ from pulsecrm.consent.errors import LinkInvalid
 from pulsecrm.kernel.errors import KernelError
 from pulsecrm.kernel.runtime import Kernel
 from pulsecrm.settings import Settings
-from pulsecrm.web import patient_routes
+from pulsecrm.web import (
+    auth_routes,
+    patient_routes,
+    staff_dashboard,
+    staff_emergency,
+    staff_marketing,
+    staff_people,
+    staff_privacy,
+    staff_work,
+)
 from pulsecrm.web.security import CsrfRejected, SecurityHeaders, behind_tls_from_env
 from pulsecrm.web.templating import render
 
 STATIC_DIR = Path(__file__).parent / "static"
 
 PATIENT_ROUTERS: list[APIRouter] = [patient_routes.router]
-STAFF_ROUTERS: list[APIRouter] = []
+STAFF_ROUTERS: list[APIRouter] = [
+    auth_routes.router,
+    staff_dashboard.router,
+    staff_people.router,
+    staff_work.router,
+    staff_privacy.router,
+    staff_emergency.router,
+    staff_marketing.router,
+]
 JSON_PREFIXES = ("/api/", "/.well-known/")
 
 
