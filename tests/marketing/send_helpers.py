@@ -11,9 +11,9 @@ from sqlalchemy import select
 from pulsecrm.channels import ChannelAdapter, OutboundMessage, ProviderResult
 from pulsecrm.consent.ledger import Kind
 from pulsecrm.crm.people_import import import_people
-from pulsecrm.kernel.tables import audit_entry
 from pulsecrm.kernel.audit_records import now_us
 from pulsecrm.kernel.runtime import Kernel
+from pulsecrm.kernel.tables import audit_entry
 from pulsecrm.marketing import campaigns, segments
 from pulsecrm.marketing.audience import build_audience
 from pulsecrm.marketing.send_tables import message, message_event
@@ -28,25 +28,36 @@ TRACKING_ITEM = {
 }
 
 
-def publish_with_tracking(kernel: Kernel) -> str:
+WECHAT_ITEM = {"id": "marketing.wechat", "text": "经您同意，通过微信发送优惠信息，可随时退订。"}
+
+
+def publish_all(kernel: Kernel) -> str:
+    """The consent tests' notice plus WeChat marketing and link tracking."""
     doc = notice_doc()
-    doc["purposes"] = [*doc["purposes"], TRACKING_ITEM]
+    doc["purposes"] = [*doc["purposes"], WECHAT_ITEM, TRACKING_ITEM]
     return publish(kernel, doc)
 
 
-def add_person(kernel: Kernel, phone: str, *, email: str | None, city: str) -> str:
+def add_person(
+    kernel: Kernel, phone: str, *, email: str | None, city: str, openid: str | None = None
+) -> str:
     """A person with identity and a profile row (segments run on the profile)."""
     row: dict[str, str | None] = {"name": "王小明", "phone": phone, "email": email, "city": city}
-    report = import_people(kernel, ctx(kernel), iter([(2, row)]))
+    staff = ctx(kernel)
+    report = import_people(kernel, staff, iter([(2, row)]))
     assert report.created == 1, report.as_dict()
     with kernel.engine.connect() as conn:
-        return str(
+        pid = str(
             conn.execute(
                 select(audit_entry.c.subject)
                 .where(audit_entry.c.action == "create")
                 .order_by(audit_entry.c.seq.desc())
             ).scalar()
         )
+    if openid:
+        with kernel.engine.begin() as conn:
+            kernel.vault.write(conn, staff, {pid: {"wechat_openid": openid}})
+    return pid
 
 
 def person(
@@ -57,8 +68,9 @@ def person(
     email: str | None = None,
     grants: tuple[tuple[str, str], ...] = (("marketing.sms", "sms"),),
     city: str = "上海",
+    openid: str | None = None,
 ) -> str:
-    pid = add_person(kernel, phone, email=email, city=city)
+    pid = add_person(kernel, phone, email=email, city=city, openid=openid)
     if grants:
         decide(kernel, pid, notice, *[(p, c, Kind.GRANT) for p, c in grants], origin="subject")
     return pid

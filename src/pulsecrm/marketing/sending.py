@@ -69,6 +69,8 @@ class BatchOutcome:
     requeued: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     deferred_until_us: int | None = None
+    # ids handed to a provider (or settled) in this batch; the rest can be released
+    attempted: set[str] = field(default_factory=set, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -139,21 +141,30 @@ def send_batch(
     groups: dict[tuple[str | None, str, str], list[store.Claimed]] = {}
     for row in claimed:
         groups.setdefault((row.campaign_id, row.purpose, row.channel), []).append(row)
-    for (campaign_id, purpose, channel), rows in groups.items():
-        _send_group(
-            kernel,
-            settings,
-            lookup,
-            outcome,
-            tenant_id=tenant_id,
-            campaign_id=campaign_id,
-            purpose=purpose,
-            channel=channel,
-            rows=rows,
-            now=now,
-            flush_every=flush_every,
-            body=body or {},
-        )
+    try:
+        for (campaign_id, purpose, channel), rows in groups.items():
+            _send_group(
+                kernel,
+                settings,
+                lookup,
+                outcome,
+                tenant_id=tenant_id,
+                campaign_id=campaign_id,
+                purpose=purpose,
+                channel=channel,
+                rows=rows,
+                now=now,
+                flush_every=flush_every,
+                body=body or {},
+            )
+    except BaseException:
+        # The worker is going down (error, shutdown, kill signal that unwinds):
+        # hand back what it never tried. The one message in flight — handed to
+        # the provider, outcome not recorded — stays ``sending`` for ``recover``.
+        untried = [r.id for r in claimed if r.id not in outcome.attempted]
+        if untried:
+            _release(kernel, tenant_id, untried)
+        raise
     return outcome
 
 
@@ -373,6 +384,7 @@ def _deliver(
             outbound = _compose(kernel, settings, tenant_id, campaign, purpose, channel, item, body)
             for bucket in buckets:
                 bucket.acquire()
+            outcome.attempted.add(item.row.id)
             try:
                 result: ProviderResult = adapter.send(outbound)
             except ChannelError as exc:
