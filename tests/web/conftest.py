@@ -156,3 +156,69 @@ def shot(request: pytest.FixtureRequest) -> Callable[[Any, str], Path]:
         return path
 
     return take
+
+
+# -- patient-page data: a published notice (zh-CN and en), a capture form, a person -------
+FORM_SLUG = "dental-consult"
+
+
+def notice_en() -> dict[str, Any]:
+    from tests.consent.conftest import notice_doc
+
+    doc = notice_doc(locale="en", label="2026-11-en")
+    doc["handler"] = {"name": "Example Dental Clinic", "contact": "1 Example Rd, Shanghai"}
+    doc["retention"] = "3 years after your last visit"
+    doc["rights"] = "Withdraw on the preferences page or reply TD; write to privacy@clinic.example."
+    texts = {
+        "service.appointment": "To arrange and remind you of appointments.",
+        "marketing.sms": "With your consent, offers by text message; reply TD to stop.",
+        "marketing.email": "With your consent, offers by e-mail; one-click unsubscribe.",
+        "marketing.personalized_health": "Offers based on your visits and answers.",
+        "sharing.partner": "Giving your details to a partner clinic you choose.",
+    }
+    for purpose in doc["purposes"]:
+        purpose["text"] = texts.get(purpose["id"], purpose["text"])
+    return doc
+
+
+@pytest.fixture
+def notices(app: Any) -> dict[str, str]:  # noqa: F811
+    """The current notice in zh-CN and en; returns locale → version hash."""
+    from tests.consent.conftest import publish
+
+    return {"zh-CN": publish(app), "en": publish(app, notice_en())}
+
+
+@pytest.fixture
+def capture_form(app: Any, notices: dict[str, str]) -> str:  # noqa: F811
+    from pulsecrm.crm import forms
+
+    form = forms.FormDefinition(
+        slug=FORM_SLUG,
+        title="口腔咨询预约",
+        purposes=[
+            "service.appointment",
+            "marketing.sms",
+            "marketing.email",
+            "marketing.personalized_health",
+            "sharing.partner",
+        ],
+        fields=["name", "phone", "email", "questionnaire_answers"],
+    )
+    with app.engine.begin() as conn:
+        forms.define_form(conn=conn, catalog=app.catalog, tenant_id=app.tenant_id(), form=form)
+    return FORM_SLUG
+
+
+@pytest.fixture
+def person(app: Any, notices: dict[str, str]) -> str:  # noqa: F811
+    from tests.consent.conftest import add_person
+
+    return add_person(app, "13800138000", email="xm@example.com")
+
+
+@pytest.fixture
+def prefs_token(app: Any, person: str) -> str:  # noqa: F811
+    from pulsecrm.consent.tokens import make_link_token
+
+    return make_link_token(app, app.tenant_id(), person)

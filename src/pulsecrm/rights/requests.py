@@ -31,7 +31,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from pulsecrm.kernel.audit_records import now_us
 from pulsecrm.kernel.context import AccessContext
-from pulsecrm.kernel.errors import AccessDenied
+from pulsecrm.kernel.errors import AccessDenied, InvalidValue
 from pulsecrm.kernel.normalisers import normalise_email, normalise_phone
 from pulsecrm.kernel.runtime import Kernel
 from pulsecrm.rights import clock
@@ -164,54 +164,70 @@ def _view(row: Any) -> RequestView:
 
 
 # -- intake ---------------------------------------------------------------------------
-def _clean(value: str | None) -> str | None:
-    if value is None:
-        return None
-    value = value.strip()
-    if "\x00" in value:
-        raise RightsError("value", "NUL characters are not allowed", "不允许包含空字符")
-    return value or None
-
-
-def check_intake(intake: RequestIntake) -> RequestIntake:
-    """The intake with contact details normalised; a broken rule names its field."""
+def _normalised(
+    intake: RequestIntake,
+) -> tuple[RequestIntake, list[RightsError | InvalidValue]]:
+    """The intake with contact details normalised, and every rule it breaks (each names a field)."""
+    problems: list[RightsError | InvalidValue] = []
     if intake.request_type not in REQUEST_TYPES:
-        raise RightsError(
-            "request_type",
-            f"one of {', '.join(REQUEST_TYPES)}",
-            f"应为 {'、'.join(REQUEST_TYPES)} 之一",
+        problems.append(
+            RightsError(
+                "request_type",
+                f"one of {', '.join(REQUEST_TYPES)}",
+                f"应为 {'、'.join(REQUEST_TYPES)} 之一",
+            )
         )
     if intake.channel not in CHANNELS:
-        raise RightsError("channel", f"one of {', '.join(sorted(CHANNELS))}", "请求渠道无效")
-    name, phone, email, details = (
-        _clean(intake.name),
-        _clean(intake.phone),
-        _clean(intake.email),
-        _clean(intake.details),
-    )
+        problems.append(
+            RightsError("channel", f"one of {', '.join(sorted(CHANNELS))}", "请求渠道无效")
+        )
+    cleaned: dict[str, str | None] = {}
+    for key in ("name", "phone", "email", "details"):
+        raw = getattr(intake, key)
+        value = raw.strip() if isinstance(raw, str) else None
+        if value and "\x00" in value:
+            problems.append(RightsError(key, "NUL characters are not allowed", "不允许包含空字符"))
+            value = None
+        cleaned[key] = value or None
+    name, phone, email, details = (cleaned[k] for k in ("name", "phone", "email", "details"))
     if name and len(name) > MAX_NAME:
-        raise RightsError("name", f"at most {MAX_NAME} characters", f"不超过{MAX_NAME}个字符")
+        problems.append(
+            RightsError("name", f"at most {MAX_NAME} characters", f"不超过{MAX_NAME}个字符")
+        )
     if details and len(details) > MAX_DETAILS:
-        raise RightsError(
-            "details", f"at most {MAX_DETAILS} characters", f"不超过{MAX_DETAILS}个字符"
+        problems.append(
+            RightsError(
+                "details", f"at most {MAX_DETAILS} characters", f"不超过{MAX_DETAILS}个字符"
+            )
         )
     if phone:
-        phone = normalise_phone(phone)
+        try:
+            phone = normalise_phone(phone)
+        except InvalidValue as exc:
+            problems.append(exc)
     if email:
-        email = normalise_email(email)
-    if intake.person_id is None and not (phone or email):
-        raise RightsError(
-            "phone",
-            "a phone number or an e-mail address, so we can reach you and check it is you",
-            "请填写手机号或电子邮箱，以便联系您并核实身份",
+        try:
+            email = normalise_email(email)
+        except InvalidValue as exc:
+            problems.append(exc)
+    if intake.person_id is None and not (cleaned["phone"] or cleaned["email"]):
+        problems.append(
+            RightsError(
+                "phone",
+                "a phone number or an e-mail address, so we can reach you and check it is you",
+                "请填写手机号或电子邮箱，以便联系您并核实身份",
+            )
         )
     if intake.request_type in NEEDS_DETAILS and not details:
-        raise RightsError(
-            "details",
-            "tell us what to correct or what you would like explained",
-            "请说明需要更正的内容或希望我们解释的问题",
+        problems.append(
+            RightsError(
+                "details",
+                "tell us what to correct or what you would like explained",
+                "请说明需要更正的内容或希望我们解释的问题",
+            )
         )
-    return RequestIntake(
+    locale = "en" if intake.locale.lower().startswith("en") else "zh-CN"
+    fixed = RequestIntake(
         intake.request_type,
         intake.channel,
         name,
@@ -219,8 +235,22 @@ def check_intake(intake: RequestIntake) -> RequestIntake:
         email,
         details,
         intake.person_id,
-        "en" if intake.locale.lower().startswith("en") else "zh-CN",
+        locale,
     )
+    return fixed, problems
+
+
+def intake_problems(intake: RequestIntake) -> list[RightsError | InvalidValue]:
+    """Every rule the intake breaks, so a form can mark all its fields at once."""
+    return _normalised(intake)[1]
+
+
+def check_intake(intake: RequestIntake) -> RequestIntake:
+    """The intake with contact details normalised; the first broken rule is raised."""
+    fixed, problems = _normalised(intake)
+    if problems:
+        raise problems[0]
+    return fixed
 
 
 def _reference() -> str:

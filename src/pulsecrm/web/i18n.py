@@ -69,6 +69,10 @@ def negotiate(request: Request) -> str:
     return DEFAULT_LOCALE
 
 
+def has(locale: str, key: str) -> bool:
+    return key in messages(locale if locale in LOCALES else DEFAULT_LOCALE)
+
+
 def translator(locale: str) -> Translator:
     """``t(key, **values)``: the message in ``locale`` with ``{name}`` placeholders filled."""
     table = messages(locale if locale in LOCALES else DEFAULT_LOCALE)

@@ -55,9 +55,12 @@ def render(
 ) -> HTMLResponse:
     """The page ``template_name`` in the request's language, with a CSRF token for its forms."""
     locale = i18n.negotiate(request)
+    t = i18n.translator(locale)
     page: dict[str, Any] = {
         "request": request,
-        "t": i18n.translator(locale),
+        "t": t,
+        # ``t_opt(key)``: the message, or None when the catalog has none (optional hints).
+        "t_opt": lambda key, **values: t(key, **values) if i18n.has(locale, key) else None,
         "locale": locale,
         "locales": i18n.LOCALES,
         "csrf_token": csrf_token(request),
