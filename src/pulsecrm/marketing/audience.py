@@ -247,7 +247,7 @@ def build_audience(
             str(reason or ""): int(n)
             for reason, n in conn.execute(
                 select(temp.c.reason, func.count()).group_by(temp.c.reason)
-            ).tuples()
+            )
         }
     finally:
         temp.drop(conn)
