@@ -314,7 +314,9 @@ def test_consultation_scope_and_list_filters(clinic: Clinic, client: TestClient)
     cid = _consult(client, amy, person, lead, branch_id=clinic.north)
     _consult(client, amy, person, lead, mode="online", intent_level="low")
     url = f"{V1}/consultations"
-    assert client.patch(f"{url}/{cid}", headers=dan, json={"intent_level": "low"}).status_code == 404
+    assert (
+        client.patch(f"{url}/{cid}", headers=dan, json={"intent_level": "low"}).status_code == 404
+    )
     assert client.get(f"{url}/{cid}", headers=dan).status_code == 404
     assert client.get(url, headers=dan).json()["total"] == 0
     for query, count in (
@@ -417,7 +419,9 @@ def test_deal_get_patch_and_first_vs_repeat_stays_derived(
     got = client.get(url, headers=amy).json()
     assert got["is_first"] is True and got["items"] == ["implant"]
     assert got["person"]["phone"] == "133****0031"
-    r = client.patch(url, headers=amy, json={"amount_cents": 990_000, "items": ["implant", "crown"]})
+    r = client.patch(
+        url, headers=amy, json={"amount_cents": 990_000, "items": ["implant", "crown"]}
+    )
     assert r.status_code == 200, r.text
     assert r.json()["amount_cents"] == 990_000 and r.json()["items"] == ["implant", "crown"]
     assert r.json()["is_first"] is True
