@@ -16,6 +16,7 @@ from pulsecrm.cli.notices import notices_app
 from pulsecrm.cli.people import import_app, people_app
 from pulsecrm.cli.reminders import reminders_app
 from pulsecrm.cli.report import report_app
+from pulsecrm.cli.serve import serve as _serve_command
 from pulsecrm.cli.tokens import tokens_app
 
 app = typer.Typer(
@@ -64,8 +65,20 @@ def demo(
     people: Annotated[
         int, typer.Option(min=0, max=1_000_000, help="Synthetic people to seed.")
     ] = 2000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port for the console.")] = 8000,
+    host: Annotated[str, typer.Option(help="Address for the console.")] = "127.0.0.1",
+    serve: Annotated[
+        bool | None,
+        typer.Option(
+            "--serve/--no-serve",
+            help="Serve the console after seeding (default: when run in a terminal).",
+        ),
+    ] = None,
 ) -> None:
-    """Initialise an embedded installation and seed realistic synthetic people."""
+    """Seed a realistic clinic (people, staff, a year of activity) and serve the console."""
+    import sys
+
+    from pulsecrm.cli.serve import run
     from pulsecrm.crm.demo_seed import seed_demo
 
     summary = seed_demo(settings(), people=people)
@@ -73,3 +86,36 @@ def demo(
     for key, value in summary.items():
         table.add_row(key, str(value))
     err_console.print(table)
+    if serve is None:
+        serve = sys.stdout.isatty()
+    if not serve:
+        return
+    _print_demo_logins(host, port)
+    run(host, port)
+
+
+def _print_demo_logins(host: str, port: int) -> None:
+    from pulsecrm.access.roles import mfa_required
+    from pulsecrm.catalog.loader import default_catalog
+    from pulsecrm.crm.demo_seed import DEMO_ACCOUNTS, DEMO_PASSWORD
+
+    catalog = default_catalog()
+    logins = Table("user", "role", "second factor", title=f"Sign in: http://{host}:{port}/staff/")
+    for role, username in DEMO_ACCOUNTS.items():
+        needs = "TOTP (enrol at first sign-in)" if mfa_required(catalog, role) else "—"
+        logins.add_row(username, catalog.roles[role].name.get("en"), needs)
+    err_console.print(logins)
+    err_console.print(
+        f"Password for every demo login: {DEMO_PASSWORD}\n"
+        "Roles that can reveal personal data (and admin) must set up two-step verification at\n"
+        "their first sign-in: the page shows a QR code and the key — scan it with any\n"
+        "authenticator app, or compute the code with\n"
+        "  uv run python -c \"import pyotp; print(pyotp.TOTP('<key>').now())\"\n"
+        "and keep the 10 recovery codes it shows. Patient pages: "
+        f"http://{host}:{port}/p/  ·  API docs: http://{host}:{port}/api/v1/docs\n"
+        "Ctrl-C stops the server.",
+        highlight=False,
+    )
+
+
+app.command("serve")(_serve_command)

@@ -103,7 +103,11 @@ def mfa_page(
     return render(
         request,
         "staff/mfa_enrol.html",
-        {"enrolment": enrolment, "next": safe_next(next), "error": None, "staff": staff},
+        {
+            "enrolment": enrolment,
+            "next": safe_next(next),
+            "error": None,
+        },
     )
 
 
@@ -188,7 +192,6 @@ def mfa_enrol(
                 "enrolment": enrolment,
                 "next": safe_next(next),
                 "error": exc.message(staff.locale),
-                "staff": staff,
             },
             status_code=401,
         )

@@ -17,6 +17,7 @@ from pulsecrm.crm import funnel, org_service
 from pulsecrm.crm.ids import DAY_US, now_us
 from pulsecrm.store.engine import read_connection
 from pulsecrm.web.auth_session import Staff, StaffRoute, current_staff, kernel_of
+from pulsecrm.web.i18n import translator
 from pulsecrm.web.staff_common import page, staff_names
 
 router = APIRouter(route_class=StaffRoute, tags=["staff"], include_in_schema=False)
@@ -37,7 +38,7 @@ def _bars(rows: list[dict[str, Any]], metric: str, width: int = 560) -> dict[str
                 "label": r["label"],
                 "value": value,
                 "y": i * (bar_h + gap),
-                "w": max(1, int((width - label_w - 60) * value / top)) if value else 0,
+                "w": max(1, int((width - label_w - 90) * value / top)) if value else 0,
             }
         )
     return {
@@ -74,6 +75,7 @@ def dashboard(
             for b in org_service.list_branches(conn=conn, tenant_id=staff.tenant_id)
         }
     names = staff_names(kernel, staff.tenant_id) if by == "consultant" else {}
+    t = translator(staff.locale)
 
     def label(key: Any) -> str:
         if key is None:
@@ -99,7 +101,11 @@ def dashboard(
             "dimensions": ["channel", "campaign", "consultant", "branch", "month"],
             "overall": overall,
             "funnel_chart": _bars(
-                [{"label": s["name"], "leads": s["value"]} for s in steps], "leads"
+                [
+                    {"label": t(f"staff.dashboard.step.{s['name']}"), "leads": s["value"]}
+                    for s in steps
+                ],
+                "leads",
             ),
             "rows": rows[:50],
             "leads_chart": _bars(rows[:MAX_ROWS], "leads"),

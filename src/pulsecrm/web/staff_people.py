@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from starlette.responses import HTMLResponse, Response
 
 from pulsecrm.access import break_glass
+from pulsecrm.catalog.model import Mask
 from pulsecrm.consent import ledger
 from pulsecrm.consent import service as consent_service
 from pulsecrm.crm import (
@@ -232,9 +233,11 @@ def person_page(
             for e in ledger.events_of(conn, staff.tenant_id, person_id)
         ][-50:]
     history.reverse()
-    purposes = {f: reveal_purposes(kernel, staff.role, f) for f in fields}
+    # Only masked values can be revealed; an unmasked field (city, gender) has nothing to show.
+    maskable = {f for f in fields if kernel.catalog.fields[f].mask is not Mask.NONE}
+    purposes = {f: reveal_purposes(kernel, staff.role, f) if f in maskable else [] for f in fields}
     if grant is not None:
-        for f in fields:
+        for f in maskable:
             purposes[f] = sorted(set(purposes[f]) | {ctx.purpose})
     return page(
         request,
