@@ -183,3 +183,30 @@ class CrashAfterSend:
 
 def fixed(adapter: ChannelAdapter) -> Callable[[str], ChannelAdapter]:
     return lambda _channel: adapter
+
+
+def api_client(kernel: Kernel) -> Any:
+    from fastapi.testclient import TestClient
+
+    from pulsecrm.api.app import create_app
+
+    return TestClient(create_app(kernel.settings, kernel=kernel), raise_server_exceptions=False)
+
+
+def bearer(kernel: Kernel, user: str, role: str) -> dict[str, str]:
+    from pulsecrm.access.tokens import create_token
+
+    who = ctx(kernel, role, actor=user)
+    with kernel.engine.begin() as conn:
+        issued = create_token(conn, username=who.actor)
+    return {"Authorization": f"Bearer {issued.secret}", "Accept-Language": "en"}
+
+
+def send_all(kernel: Kernel, campaign_id: str, adapter: ChannelAdapter) -> Any:
+    from pulsecrm.marketing import sending
+
+    with kernel.engine.begin() as conn:
+        ids = sending.enqueue_campaign(conn, tenant_id=kernel.tenant_id(), campaign_id=campaign_id)
+    return sending.send_batch(
+        kernel, tenant_id=kernel.tenant_id(), message_ids=ids, adapters=fixed(adapter)
+    )

@@ -23,6 +23,9 @@ from pulsecrm.api import (
     errors,
     intake_routes,
     lead_webhook_routes,
+    marketing_routes,
+    marketing_report_routes,
+    marketing_webhook_routes,
     public_routes,
     rights_routes,
 )
@@ -72,6 +75,9 @@ def create_app(
     app.include_router(crm_followup_routes.router)
     app.include_router(crm_task_routes.router)
     app.include_router(lead_webhook_routes.router)
+    app.include_router(marketing_routes.router)
+    app.include_router(marketing_webhook_routes.router)
+    app.include_router(marketing_report_routes.router)
     app.include_router(rights_routes.router)
     app.include_router(intake_routes.router)
     return app

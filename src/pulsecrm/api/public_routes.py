@@ -25,7 +25,9 @@ from pulsecrm.consent.keywords import is_unsubscribe
 from pulsecrm.consent.ledger import Kind
 from pulsecrm.consent.notices import current_notice, find_notice
 from pulsecrm.consent.tokens import PREFS, LinkClaims, read_link_token, webhook_signature
+from pulsecrm.kernel.audit_records import now_us
 from pulsecrm.kernel.runtime import Kernel
+from pulsecrm.marketing import inbound
 from pulsecrm.store.engine import read_connection
 
 GPC_LAST_UPDATE = date(2026, 11, 29)
@@ -268,6 +270,8 @@ async def one_click_unsubscribe(token: str, request: Request) -> Response:
     purpose, channel = target
     ctx = intake_context(request, claims.tenant_id, f"subject:{claims.person_id}")
 
+    message_id = request.query_params.get("m")
+
     def work() -> None:
         with kernel.engine.begin() as conn:
             service.withdraw(
@@ -279,6 +283,17 @@ async def one_click_unsubscribe(token: str, request: Request) -> Response:
                 channel=channel,
                 method="email_link",
                 default_purpose=purpose,
+            )
+            # Issue 5: the channel is suppressed in the same transaction (C1).
+            inbound.stop_channel(
+                conn,
+                tenant_id=claims.tenant_id,
+                person_id=claims.person_id,
+                channel=channel,
+                reason="unsubscribe",
+                source="unsubscribe_link",
+                now_us=now_us(),
+                message_id=message_id,
             )
 
     await run_in_threadpool(work)
@@ -325,6 +340,16 @@ async def inbound_sms(request: Request) -> dict[str, Any]:
                         evidence=service.Evidence(ref=f"sms:{message.received_at or ''}"[:200]),
                         default_purpose="marketing.sms",
                     )
+                )
+                # Issue 5: the SMS channel is suppressed at once as well (C1, C2).
+                inbound.stop_channel(
+                    conn,
+                    tenant_id=tenant_id,
+                    person_id=person_id,
+                    channel="sms",
+                    reason="td_reply",
+                    source="sms_reply",
+                    now_us=now_us(),
                 )
             return count
 
