@@ -22,10 +22,17 @@ MANAGERS = frozenset({"marketing_manager"})
 READERS = MANAGERS | {"privacy_officer"}
 
 
-def require_role(kernel: Kernel, ctx: AccessContext, *, write: bool, what: str) -> None:
+def require_role(
+    kernel: Kernel, ctx: AccessContext, *, write: bool, what: str, record: bool = True
+) -> None:
+    """Refuse a role that may not do this. Adapters call it first, outside any transaction,
+    so the refusal is audited (``record``); services call it again with ``record=False``
+    as a second line — inside their caller's transaction a second writer would wait on it."""
     allowed = MANAGERS if write else READERS
     if ctx.role in allowed:
         return
+    if not record:
+        raise RoleRefused(f"{ctx.role} may not {'change' if write else 'read'} {what}")
     kernel.audit_writer.record(
         ctx.tenant_id,
         [

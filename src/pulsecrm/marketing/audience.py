@@ -305,7 +305,7 @@ def build_for(
     conn: Connection, kernel: Kernel, ctx: AccessContext, campaign_id: str, now_us: int
 ) -> AudienceReport:
     """``build_audience`` for a staff member: role-checked and audited with the counts."""
-    require_role(kernel, ctx, write=True, what="campaigns")
+    require_role(kernel, ctx, write=True, what="campaigns", record=False)
     report = build_audience(
         kernel,
         conn,

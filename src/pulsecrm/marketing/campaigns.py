@@ -293,7 +293,7 @@ def _write_templates(
 def create_campaign(
     conn: Connection, kernel: Kernel, ctx: AccessContext, spec: CampaignSpec
 ) -> Campaign:
-    require_role(kernel, ctx, write=True, what="campaigns")
+    require_role(kernel, ctx, write=True, what="campaigns", record=False)
     hipaa_class = check_spec(conn, kernel, ctx.tenant_id, spec)
     campaign_id, at = new_id(), now_us()
     conn.execute(
@@ -328,7 +328,7 @@ def update_campaign(
     conn: Connection, kernel: Kernel, ctx: AccessContext, campaign_id: str, patch: dict[str, Any]
 ) -> Campaign:
     """Apply ``patch`` (any spec fields; ``templates`` replaces them all) to a draft."""
-    require_role(kernel, ctx, write=True, what="campaigns")
+    require_role(kernel, ctx, write=True, what="campaigns", record=False)
     found = load_campaign(conn, ctx.tenant_id, campaign_id)
     if found.status not in EDITABLE:
         raise CampaignState(
@@ -380,7 +380,7 @@ def set_status(
 def cancel_campaign(
     conn: Connection, kernel: Kernel, ctx: AccessContext, campaign_id: str
 ) -> Campaign:
-    require_role(kernel, ctx, write=True, what="campaigns")
+    require_role(kernel, ctx, write=True, what="campaigns", record=False)
     found = load_campaign(conn, ctx.tenant_id, campaign_id)
     if found.status not in CANCELLABLE:
         raise CampaignState(

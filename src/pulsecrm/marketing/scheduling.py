@@ -67,7 +67,7 @@ def schedule_campaign(
     at_us: int | None = None,
     now: int | None = None,
 ) -> Campaign:
-    require_role(kernel, ctx, write=True, what="campaigns")
+    require_role(kernel, ctx, write=True, what="campaigns", record=False)
     current = now if now is not None else now_us()
     found = load_campaign(conn, ctx.tenant_id, campaign_id)
     if found.status != "draft":

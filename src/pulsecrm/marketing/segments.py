@@ -122,7 +122,7 @@ def create_segment(
     definition: object,
     purpose: str,
 ) -> Segment:
-    require_role(kernel, ctx, write=True, what="segments")
+    require_role(kernel, ctx, write=True, what="segments", record=False)
     name = name.strip()
     if not 1 <= len(name) <= 100:
         raise SegmentInvalid("name", "1 to 100 characters", "1到100个字符", rule="length")
@@ -205,7 +205,7 @@ def preview(
     now: int | None = None,
 ) -> dict[str, Any]:
     """Count and a masked sample; the caller's read connection, the vault reads on its own."""
-    require_role(kernel, ctx, write=False, what="segments")
+    require_role(kernel, ctx, write=False, what="segments", record=False)
     at = now if now is not None else now_us()
     seg = compiled(conn, kernel.catalog, ctx.tenant_id, definition, purpose, at)
     total = count(conn, seg)
