@@ -66,7 +66,9 @@ async def _kernel_error(request: Request, exc: Exception) -> Response:
         return await api_errors.kernel_error(request, exc)
     assert isinstance(exc, KernelError)
     if isinstance(exc, LinkInvalid):
-        return render(request, "patient/link_invalid.html", {}, status_code=410)
+        # Expired: 410 Gone (it was valid once); forged, altered or misused: 403.
+        expired = "expired" in exc.rule_en
+        return render(request, "patient/link_invalid.html", {}, status_code=410 if expired else 403)
     status = api_errors._status(exc)
     locale = api_errors.locale_of(request)
     return _error_page(request, status, "invalid", exc.message(locale))

@@ -197,15 +197,11 @@ async def capture_submit(slug: str, request: Request) -> Response:
         errors = FieldErrors()
         errors.add(error_field(exc), rule_message(exc, locale))
         submitted = form_values(form, [k for k in form if k not in ("csrf_token", "consent")])
-        status = getattr(exc, "http_status", 422)
+        # A form shown again with its errors is a 422; a superseded notice a 409.
+        status = 409 if getattr(exc, "http_status", None) == 409 else 422
         return await run_in_threadpool(
             lambda: _render(
-                request,
-                slug,
-                values=submitted,
-                ticked=ticked,
-                errors=errors,
-                status_code=status if isinstance(status, int) and status < 500 else 422,
+                request, slug, values=submitted, ticked=ticked, errors=errors, status_code=status
             )
         )
     return RedirectResponse(f"/p/receipt/{token}", status_code=303)
