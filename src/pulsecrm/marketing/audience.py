@@ -41,7 +41,6 @@ from sqlalchemy import (
     and_,
     case,
     delete,
-    exists,
     func,
     insert,
     literal,
@@ -128,23 +127,25 @@ def classified(
     person = seg.person
     channel = consent_channel(found, kernel.catalog)
     cs = consent_state.alias("cs")
-    suppressed = exists().where(
-        suppression.c.tenant_id == found.tenant_id,
-        suppression.c.person_id == person,
-        suppression.c.channel.in_([found.channel, channel, ALL_CHANNELS]),
+    # Small sets computed once per build (uncorrelated IN: SQLite materialises an
+    # ephemeral index, PostgreSQL a hashed subplan), not probed per person.
+    suppressed = person.in_(
+        select(suppression.c.person_id).where(
+            suppression.c.tenant_id == found.tenant_id,
+            suppression.c.channel.in_([found.channel, channel, ALL_CHANNELS]),
+        )
     )
     since = now_us - found.frequency_window_days * DAY_US
-    sent = (
-        select(func.count())
-        .select_from(message)
+    capped = person.in_(
+        select(message.c.person_id)
         .where(
             message.c.tenant_id == found.tenant_id,
-            message.c.person_id == person,
             message.c.channel == found.channel,
             message.c.sent_us >= since,
             message.c.status == "sent",
         )
-        .scalar_subquery()
+        .group_by(message.c.person_id)
+        .having(func.count() >= found.frequency_cap)
     )
     whens: list[tuple[Any, str]] = []
     if seg.personalisation_off is not None:
@@ -182,7 +183,7 @@ def classified(
             remuneration=found.sponsor_paid,
         )
         whens.append((~authorised, "hipaa_authorization_missing"))
-    whens.append((sent >= found.frequency_cap, "frequency_capped"))
+    whens.append((capped, "frequency_capped"))
     reason = case(*whens, else_=None)
     joined = seg.raw_query().outerjoin(
         cs,

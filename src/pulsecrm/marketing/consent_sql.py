@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, not_, or_
+from sqlalchemy import ColumnElement, and_, exists, not_, or_, select
 from sqlalchemy.sql.elements import ColumnClause
 
 from pulsecrm.consent.state import GRANTED
@@ -55,13 +55,13 @@ def personalisation_off(
     """The person's latest personalisation preference is "off" (C4).
 
     Preferences are append-only rows of ``privacy_preference``; an "on" row
-    recorded after the last "off" row switches personalisation back on.
+    recorded after the last "off" row switches personalisation back on. The
+    set is computed once per query (an uncorrelated ``IN``), not per person.
     """
     later = privacy_preference.alias("pp_later")
     off = privacy_preference.alias("pp_off")
-    return exists().where(
+    switched_off = select(off.c.person_id).where(
         off.c.tenant_id == tenant_id,
-        off.c.person_id == person,
         off.c.kind == PERSONALISATION_OFF,
         not_(
             exists().where(
@@ -72,3 +72,4 @@ def personalisation_off(
             )
         ),
     )
+    return person.in_(switched_off)
