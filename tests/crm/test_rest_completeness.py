@@ -236,9 +236,9 @@ def test_patch_consultation_reseals_health_fields_and_is_audited(
     writes = [
         a
         for a in audit_rows(k, action="write", actor="amy.consultant", outcome="allowed")
-        if cid in str(a["detail"])
+        if cid in str(a["detail"]) and "created" not in str(a["detail"])
     ]
-    assert len(writes) == 1 and "consultation_notes" in str(writes[0]["fields"])
+    assert len(writes) == 1 and str(writes[0]["fields"]) == "consultation_notes"
     assert "好转" not in str(writes[0])
     r = client.patch(url, headers=amy, json={"chief_complaint": None})
     assert r.status_code == 200, r.text
@@ -471,3 +471,26 @@ def test_deal_list_filters_by_person_branch_period_and_first(
     assert len(paged["items"]) == 1 and paged["total"] == 3
     r = client.get(f"{url}?from_us=-1", headers=amy)
     assert r.status_code == 422 and _error(r)[0] == "query.from_us"
+
+
+@pytest.mark.req("D2")
+def test_creating_a_consultation_with_health_fields_needs_the_grant_and_is_audited(
+    clinic: Clinic, client: TestClient
+) -> None:
+    k = clinic.kernel
+    amy, desk = _auth(k, "amy.consultant"), _auth(k, "fay.desk", "front_desk")
+    person = add_person(k, "13500000015")
+    body = {"person_id": person, "mode": "on_site", "items": ["implant"], "intent_level": "low"}
+    r = client.post(f"{V1}/consultations", headers=desk, json={**body, "notes": "高血压"})
+    assert r.status_code == 403 and _error(r) == ("notes", "health_grant_required")
+    assert audit_rows(k, action="write", actor="fay.desk", outcome="denied")
+    assert client.get(f"{V1}/consultations", headers=amy).json()["total"] == 0
+    ok = client.post(f"{V1}/consultations", headers=desk, json=body)  # no health field: fine
+    assert ok.status_code == 201, ok.text
+    cid = _consult(client, amy, person, _lead(client, amy, person, clinic, "amy.consultant"))
+    writes = [
+        a for a in audit_rows(k, action="write", outcome="allowed") if cid in str(a["detail"])
+    ]
+    assert len(writes) == 1
+    assert {"chief_complaint", "consultation_notes"} <= set(str(writes[0]["fields"]).split(","))
+    assert "牙龈" not in str(writes[0])

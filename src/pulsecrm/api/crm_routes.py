@@ -167,7 +167,7 @@ class LeadIn(StrictBody):
     utm_medium: str | None = Field(default=None, max_length=100)
     utm_campaign: str | None = Field(default=None, max_length=100)
     branch_id: str | None = Field(default=None, max_length=32)
-    owner_id: StrictInt | None = None
+    owner_id: StrictInt | None = Field(default=None, ge=1, lt=2**31)
 
 
 @router.post("/leads", status_code=201)
@@ -312,6 +312,8 @@ def create_consultation(
     kernel: Kernel = Depends(get_kernel),
 ) -> dict[str, str]:
     ctx = principal.context(SERVICE)
+    health = [f for f in ("chief_complaint", "notes") if getattr(body, f) is not None]
+    consultation_service.require_health_write(kernel=kernel, ctx=ctx, fields=health)
     with unit_of_work(kernel, principal, True) as (conn, scope):
         cid = consultation_service.create_consultation(
             conn=conn, kernel=kernel, ctx=ctx, scope=scope, **body.model_dump()

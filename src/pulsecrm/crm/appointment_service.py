@@ -31,7 +31,7 @@ from pulsecrm.crm.clinic_tables import (
 )
 from pulsecrm.crm.errors import InvalidTransition, SlotInPast, not_found
 from pulsecrm.crm.ids import DAY_US, HOUR_US, new_id, now_us
-from pulsecrm.crm.lead_service import require_person
+from pulsecrm.crm.lead_service import require_lead_of, require_person
 from pulsecrm.crm.org_service import require_branch
 from pulsecrm.crm.scope import TENANT_ROLES, Scope, paged
 from pulsecrm.kernel.context import AccessContext
@@ -144,6 +144,8 @@ def book(
             f"应为 {'、'.join(REMINDER_CHANNELS)}",
         )
     require_person(conn=conn, tenant_id=ctx.tenant_id, person_id=person_id)
+    if lead_id is not None:
+        require_lead_of(conn=conn, tenant_id=ctx.tenant_id, lead_id=lead_id, person_id=person_id)
     _check_doctor(conn, ctx.tenant_id, doctor_id, branch_id)
     appointment_id = new_id()
     conn.execute(

@@ -94,7 +94,9 @@ def create_consultation(
         text = chief_complaint if field == "chief_complaint" else notes
         if text is not None:
             if len(text) > 4000:
-                raise InvalidValue(field, "at most 4000 characters", "不超过4000个字符")
+                raise InvalidValue(column, "at most 4000 characters", "不超过4000个字符")
+            if _health_refusal(kernel, ctx, [column]):
+                raise _refuse(ctx, column)
             sealed[column] = kernel.records.seal(ctx, person_id, field, record_id, text)
     conn.execute(
         insert(consultation).values(
@@ -111,7 +113,33 @@ def create_consultation(
             **sealed,
         )
     )
+    written = tuple(f for f, column in HEALTH_COLUMNS.items() if sealed[column] is not None)
+    if written:
+        _audit_write(conn, kernel, ctx, person_id, record_id, written, ["created"])
     return record_id
+
+
+def _audit_write(
+    conn: Connection,
+    kernel: Kernel,
+    ctx: AccessContext,
+    person_id: str,
+    record_id: str,
+    fields: tuple[str, ...],
+    changed: list[str],
+) -> None:
+    """A health write is audited in the caller's transaction: fields named, never values."""
+    event = AuditEvent(
+        ctx.actor,
+        ctx.role,
+        ctx.purpose,
+        Action.WRITE,
+        Outcome.ALLOWED,
+        person_id,
+        fields,
+        {"record": record_id, "table": "consultation", "changed": changed},
+    )
+    append_events(conn, ctx.tenant_id, [event], kernel.signer_for(ctx.tenant_id))
 
 
 def get_consultation(
@@ -199,18 +227,31 @@ def list_consultations(
     return out, int(total)
 
 
-def require_health_write(*, kernel: Kernel, ctx: AccessContext, fields: list[str]) -> None:
-    """Refuse (403 naming the first field, audited) a role without a health grant.
-
-    Call it *before* opening the write transaction: on SQLite the denial's audit entry is
-    committed by the kernel's writer, which needs the write lock.
-    """
-    denied = [
+def _health_refusal(kernel: Kernel, ctx: AccessContext, fields: list[str]) -> list[str]:
+    return [
         f
         for f in fields
         if f in HEALTH_API_FIELDS
         and kernel.policy.decide(ctx.role, HEALTH_API_FIELDS[f], ctx.purpose) is Access.DENY
     ]
+
+
+def _refuse(ctx: AccessContext, field: str) -> HealthGrantRequired:
+    return HealthGrantRequired(
+        field,
+        f"your role ({ctx.role}) has no health grant for {ctx.purpose}",
+        f"您的角色（{ctx.role}）没有 {ctx.purpose} 的健康数据权限",
+    )
+
+
+def require_health_write(*, kernel: Kernel, ctx: AccessContext, fields: list[str]) -> None:
+    """Refuse (403 naming the first field, audited) a role without a health grant.
+
+    Call it *before* opening the write transaction: on SQLite the denial's audit entry is
+    committed by the kernel's writer, which needs the write lock. (The services check
+    again inside the transaction, without auditing, for callers that skip this.)
+    """
+    denied = _health_refusal(kernel, ctx, fields)
     if not denied:
         return
     kernel.audit_writer.record(
@@ -228,11 +269,7 @@ def require_health_write(*, kernel: Kernel, ctx: AccessContext, fields: list[str
             )
         ],
     )
-    raise HealthGrantRequired(
-        denied[0],
-        f"your role ({ctx.role}) has no health grant for {ctx.purpose}",
-        f"您的角色（{ctx.role}）没有 {ctx.purpose} 的健康数据权限",
-    )
+    raise _refuse(ctx, denied[0])
 
 
 def update_consultation(
@@ -253,7 +290,9 @@ def update_consultation(
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:
         raise InvalidValue(unknown[0], "not a field you can change", "该字段不可修改")
-    require_health_write(kernel=kernel, ctx=ctx, fields=sorted(changes))
+    denied = _health_refusal(kernel, ctx, sorted(changes))
+    if denied:
+        raise _refuse(ctx, denied[0])
     row = conn.execute(
         select(consultation.c.person_id).where(
             scope.where(consultation, "consultant_id"), consultation.c.id == consultation_id
@@ -290,17 +329,9 @@ def update_consultation(
             .where(consultation.c.tenant_id == ctx.tenant_id, consultation.c.id == consultation_id)
             .values(**values)
         )
-        event = AuditEvent(
-            ctx.actor,
-            ctx.role,
-            ctx.purpose,
-            Action.WRITE,
-            Outcome.ALLOWED,
-            row.person_id,
-            tuple(sealed_fields),
-            {"record": consultation_id, "table": "consultation", "changed": sorted(values)},
+        _audit_write(
+            conn, kernel, ctx, row.person_id, consultation_id, tuple(sealed_fields), sorted(values)
         )
-        append_events(conn, ctx.tenant_id, [event], kernel.signer_for(ctx.tenant_id))
     updated = conn.execute(
         select(*(consultation.c[c] for c in PUBLIC_COLUMNS)).where(
             consultation.c.tenant_id == ctx.tenant_id, consultation.c.id == consultation_id

@@ -10,7 +10,7 @@ from pulsecrm.crm.clinic_tables import deal, lead, visit
 from pulsecrm.crm.errors import not_found
 from pulsecrm.crm.followup_service import plan_from_template
 from pulsecrm.crm.ids import new_id, now_us
-from pulsecrm.crm.lead_service import require_person
+from pulsecrm.crm.lead_service import require_lead_of, require_person
 from pulsecrm.crm.org_service import require_branch
 from pulsecrm.crm.scope import Scope, paged
 from pulsecrm.kernel.context import AccessContext
@@ -71,6 +71,8 @@ def create_deal(
     joined = _items(items)
     require_branch(conn=conn, tenant_id=ctx.tenant_id, branch_id=branch_id)
     require_person(conn=conn, tenant_id=ctx.tenant_id, person_id=person_id)
+    if lead_id is not None:
+        require_lead_of(conn=conn, tenant_id=ctx.tenant_id, lead_id=lead_id, person_id=person_id)
     if visit_id is not None:
         found = conn.execute(
             select(visit.c.person_id, visit.c.lead_id).where(

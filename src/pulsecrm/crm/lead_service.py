@@ -50,6 +50,18 @@ def require_person(
         raise not_found(field, person_id)
 
 
+def require_lead_of(*, conn: Connection, tenant_id: int, lead_id: str, person_id: str) -> None:
+    """``lead_id`` must be a lead of this tenant for ``person_id``. Not scoped on purpose: the
+    on-site consultant or front desk who books or closes often works another team's lead."""
+    found = conn.execute(
+        select(lead.c.person_id).where(lead.c.tenant_id == tenant_id, lead.c.id == lead_id)
+    ).scalar()
+    if found is None:
+        raise not_found("lead_id", lead_id)
+    if found != person_id:
+        raise InvalidValue("lead_id", "the lead belongs to another person", "该线索属于其他客户")
+
+
 def find_by_platform(
     *, conn: Connection, tenant_id: int, platform: str, platform_lead_id: str
 ) -> str | None:
