@@ -12,10 +12,12 @@ from pulsecrm.cli.audit import audit_app
 from pulsecrm.cli.common import err_console, handles_errors, settings
 from pulsecrm.cli.consent import consent_app
 from pulsecrm.cli.keys import keys_app
+from pulsecrm.cli.marketing_send import campaign_send_app, worker_command
 from pulsecrm.cli.notices import notices_app
 from pulsecrm.cli.people import import_app, people_app
 from pulsecrm.cli.reminders import reminders_app
 from pulsecrm.cli.report import report_app
+from pulsecrm.cli.segments import segment_app
 from pulsecrm.cli.serve import serve as _serve_command
 from pulsecrm.cli.tokens import tokens_app
 
@@ -34,6 +36,9 @@ app.add_typer(notices_app, name="notices")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(report_app, name="report")
 app.add_typer(reminders_app, name="reminders")
+app.add_typer(campaign_send_app, name="campaign")
+app.add_typer(segment_app, name="segment")
+app.command("worker")(handles_errors(worker_command))
 
 
 @app.callback()

@@ -47,6 +47,7 @@ from pulsecrm.kernel.runtime import Kernel
 from pulsecrm.marketing import campaigns, quiet_hours
 from pulsecrm.marketing import sending_checks as checks
 from pulsecrm.marketing import sending_store as store
+from pulsecrm.marketing.errors import CampaignState
 from pulsecrm.marketing.send_tables import message
 from pulsecrm.marketing.suppression import suppress
 from pulsecrm.marketing.tracking import click_url_for, tracking_consented
@@ -110,6 +111,48 @@ def enqueue_campaign(
     return store.queued_ids(conn, tenant_id=tenant_id, campaign_id=campaign_id)
 
 
+SENDABLE = ("scheduled", "sending")
+
+
+@dataclass(frozen=True)
+class Started:
+    campaign_id: str
+    message_ids: list[str]
+    # when the first job may run (the campaign's schedule, after quiet hours)
+    not_before_us: int
+
+
+def start_campaign(
+    conn: Connection, *, tenant_id: int, campaign_id: str, now_us: int | None = None
+) -> Started:
+    """Move a scheduled campaign to ``sending`` and queue its audience (idempotent: a re-run
+    queues nobody twice and returns what is still queued)."""
+    now = now_us if now_us is not None else clock_us()
+    found = campaigns.load_campaign(conn, tenant_id, campaign_id)
+    if found.status not in SENDABLE:
+        raise CampaignState(
+            "status",
+            f"only a scheduled campaign can be sent (this one is {found.status})",
+            f"只有已排期的活动可以发送（当前状态：{found.status}）",
+            rule="not_scheduled",
+        )
+    if found.status != "sending":
+        campaigns.set_status(conn, tenant_id, campaign_id, "sending", scheduled_us=None)
+    ids = enqueue_campaign(conn, tenant_id=tenant_id, campaign_id=campaign_id, now_us=now)
+    return Started(campaign_id, ids, max(now, found.scheduled_us or now))
+
+
+def settle_campaign(conn: Connection, *, tenant_id: int, campaign_id: str) -> bool:
+    """``sending`` → ``done`` once no message is queued or in flight; True when it is done."""
+    counts = store.status_counts(conn, tenant_id=tenant_id, campaign_id=campaign_id)
+    if counts.get(store.QUEUED) or counts.get(store.SENDING):
+        return False
+    found = campaigns.load_campaign(conn, tenant_id, campaign_id)
+    if found.status == "sending":
+        campaigns.set_status(conn, tenant_id, campaign_id, "done", scheduled_us=None)
+    return True
+
+
 def batches(ids: Sequence[str], size: int) -> list[list[str]]:
     return [list(ids[i : i + size]) for i in range(0, len(ids), max(1, size))]
 
@@ -157,6 +200,11 @@ def send_batch(
                 flush_every=flush_every,
                 body=body or {},
             )
+        campaign_ids = {c for c, _p, _ch in groups if c is not None}
+        if campaign_ids and outcome.deferred_until_us is None:
+            with kernel.engine.begin() as conn:
+                for campaign_id in sorted(campaign_ids):
+                    settle_campaign(conn, tenant_id=tenant_id, campaign_id=campaign_id)
     except BaseException:
         # The worker is going down (error, shutdown, kill signal that unwinds):
         # hand back what it never tried. The one message in flight — handed to
@@ -194,6 +242,11 @@ def _send_group(
     finished: list[dict[str, Any]] = []
     with read_connection(kernel.engine) as conn, conn.begin():
         campaign = campaigns.load_campaign(conn, tenant_id, campaign_id) if campaign_id else None
+        if campaign is not None and campaign.status == "cancelled":
+            for row in rows:
+                _skip(finished, outcome, row, "cancelled")
+            _flush(kernel, tenant_id, finished, [])
+            return
         if campaign is not None:
             allowed_at = quiet_hours.next_allowed_us(campaign, now)
             if allowed_at > now:
