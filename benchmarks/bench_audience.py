@@ -21,6 +21,7 @@ state table, which the ledger keeps current. Then times, best of three:
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import time
@@ -30,11 +31,11 @@ from sqlalchemy import delete, insert, literal, select
 
 from benchmarks._common import fresh_installation, result
 from pulsecrm.consent.tables import consent_state, privacy_preference
-from pulsecrm.crm.ids import DAY_US, now_us
+from pulsecrm.crm.ids import now_us
 from pulsecrm.crm.tables import person, person_profile
 from pulsecrm.kernel.runtime import build_kernel
 from pulsecrm.marketing.audience import build_audience
-from pulsecrm.marketing.campaigns import CampaignSpec, _columns
+from pulsecrm.marketing.campaigns import CampaignSpec, spec_columns
 from pulsecrm.marketing.segment_compile import compile_segment
 from pulsecrm.marketing.segment_tree import parse
 from pulsecrm.marketing.send_tables import message
@@ -206,8 +207,6 @@ def main() -> None:
             "templates": {"zh-CN": {"body": "{sender} 回复TD退订"}},
         }
     )
-    import json
-
     with kernel.engine.begin() as conn:
         conn.execute(
             insert(segment).values(
@@ -229,7 +228,7 @@ def main() -> None:
                 created_by="bench",
                 created_us=now,
                 updated_us=now,
-                **_columns(spec, None),
+                **spec_columns(spec, None),
             )
         )
         conn.exec_driver_sql("ANALYZE")

@@ -260,7 +260,7 @@ def check_spec(conn: Connection, kernel: Kernel, tenant_id: int, spec: CampaignS
     )
 
 
-def _columns(spec: CampaignSpec, hipaa_class: str | None) -> dict[str, Any]:
+def spec_columns(spec: CampaignSpec, hipaa_class: str | None) -> dict[str, Any]:
     values = spec.model_dump(exclude={"templates", "hipaa_class"})
     values["hipaa_class"] = hipaa_class
     return values
@@ -305,7 +305,7 @@ def create_campaign(
             created_by=ctx.actor,
             created_us=at,
             updated_us=at,
-            **_columns(spec, hipaa_class),
+            **spec_columns(spec, hipaa_class),
         )
     )
     _write_templates(conn, ctx.tenant_id, campaign_id, spec)
@@ -350,7 +350,7 @@ def update_campaign(
     conn.execute(
         update(campaign)
         .where(campaign.c.tenant_id == ctx.tenant_id, campaign.c.id == campaign_id)
-        .values(updated_us=now_us(), **_columns(spec, hipaa_class))
+        .values(updated_us=now_us(), **spec_columns(spec, hipaa_class))
     )
     _write_templates(conn, ctx.tenant_id, campaign_id, spec)
     audit(
