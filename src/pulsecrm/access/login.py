@@ -36,6 +36,7 @@ from pulsecrm.access.sessions import SessionInfo
 from pulsecrm.kernel.accounts import find_account, verify_password
 from pulsecrm.kernel.audit_records import Outcome, now_us
 from pulsecrm.kernel.runtime import Kernel
+from pulsecrm.store.engine import read_connection
 
 
 @dataclass(frozen=True)
@@ -173,30 +174,29 @@ def current_session(
     ending is committed and audited) or, when ``need_mfa``, :class:`SecondFactorRequired`
     for a session whose role needs a second factor it has not completed.
     """
-    failure: SessionRequired | None = None
-    with kernel.engine.begin() as conn:
-        try:
-            info = sessions.resolve(conn, raw, config=config)
-        except SessionRequired as exc:
-            if exc.detail in ("idle", "lifetime", "account changed"):
-                tenant = int(str(exc.context.get("tenant_id", kernel.tenant_id())))
+    with read_connection(kernel.engine) as conn, conn.begin():
+        info, reason, due = sessions.check(conn, raw, config=config)
+    if reason is not None:
+        with kernel.engine.begin() as conn:
+            if sessions.end(conn, raw=str(raw)):
                 audit.record(
                     conn,
                     kernel,
-                    tenant,
+                    info.tenant_id,
                     [
                         audit.event(
-                            str(exc.context.get("username", "-")),
-                            "-",
+                            info.username,
+                            info.role,
                             audit.SESSION_END,
                             Outcome.ALLOWED,
-                            {"reason": exc.detail},
+                            {"reason": reason},
                         )
                     ],
                 )
-            failure = exc
-    if failure is not None:
-        raise failure
+        raise SessionRequired(reason, username=info.username, tenant_id=info.tenant_id)
+    if due:
+        with kernel.engine.begin() as conn:
+            sessions.touch(conn, id_hash=info.id_hash)
     if need_mfa and not info.mfa_done and needs_mfa(kernel, info):
         raise SecondFactorRequired()
     return info
@@ -206,7 +206,7 @@ def needs_mfa(kernel: Kernel, info: SessionInfo) -> bool:
     """Does this session need a completed second factor before it may do anything?"""
     if mfa_required(kernel.catalog, info.role):
         return True
-    with kernel.engine.connect() as conn:
+    with read_connection(kernel.engine) as conn, conn.begin():
         return totp.status(conn, account_id=info.account_id) == "active"
 
 

@@ -110,13 +110,14 @@ def load(conn: Connection, raw: str) -> tuple[SessionInfo, int | None, bool] | N
     return info, row.ended_us, valid_account
 
 
-def resolve(
+def check(
     conn: Connection, raw: str | None, *, config: AuthConfig, now: int | None = None
-) -> SessionInfo:
-    """The live session for cookie value ``raw``; :class:`SessionRequired` otherwise.
+) -> tuple[SessionInfo, str | None, bool]:
+    """Read-only: ``(session, reason it must end or None, last_seen due for a write)``.
 
-    An idle or expired session is ended here (``reason`` in the exception detail),
-    so it can never be revived by a later request.
+    Raises :class:`SessionRequired` for no, unknown or already ended sessions. Kept
+    free of writes so the common request reads only (on SQLite a write transaction
+    would queue behind the audit group commit).
     """
     if not raw:
         raise SessionRequired("none")
@@ -134,15 +135,30 @@ def resolve(
         reason = "idle"
     elif now >= info.expires_us:
         reason = "lifetime"
+    touch = now - info.last_seen_us > min(TOUCH_EVERY_US, config.idle_us // 4)
+    return info, reason, touch
+
+
+def touch(conn: Connection, *, id_hash: bytes, now: int | None = None) -> None:
+    conn.execute(
+        update(web_session)
+        .where(web_session.c.id_hash == id_hash, web_session.c.ended_us.is_(None))
+        .values(last_seen_us=now_us() if now is None else now)
+    )
+
+
+def resolve(
+    conn: Connection, raw: str | None, *, config: AuthConfig, now: int | None = None
+) -> SessionInfo:
+    """The live session for cookie value ``raw`` (in a write transaction); :class:`SessionRequired`
+    otherwise. An idle or expired session is ended here, so it can never be revived."""
+    now = now_us() if now is None else now
+    info, reason, due = check(conn, raw, config=config, now=now)
     if reason is not None:
-        end(conn, raw=raw, now=now)
+        end(conn, raw=str(raw), now=now)
         raise SessionRequired(reason, username=info.username, tenant_id=info.tenant_id)
-    if now - info.last_seen_us > min(TOUCH_EVERY_US, config.idle_us // 4):
-        conn.execute(
-            update(web_session)
-            .where(web_session.c.id_hash == info.id_hash)
-            .values(last_seen_us=now)
-        )
+    if due:
+        touch(conn, id_hash=info.id_hash, now=now)
     return info
 
 

@@ -1,5 +1,12 @@
-"""Segments and campaigns (issue #5, built in parallel): a list page over
-``pulsecrm.marketing`` when its services are present, a clear placeholder otherwise."""
+"""Segments and campaigns (issue #5) in the console: read-only lists over
+``pulsecrm.marketing`` — segments with their purpose, campaigns with status, the
+stored audience (included, excluded by first reason) and send status.
+
+Building and launching stay in the API (``/api/v1/segments``, ``/api/v1/campaigns``)
+for now; these pages read the same services. Only the marketing manager and the
+privacy officer may read marketing (``marketing.access.READERS``); a refusal is
+audited there.
+"""
 
 from __future__ import annotations
 
@@ -8,30 +15,50 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
+from pulsecrm.marketing import audience, campaigns, segments, sending_store
+from pulsecrm.marketing.access import READERS, require_role
 from pulsecrm.store.engine import read_connection
 from pulsecrm.web.auth_session import Staff, StaffRoute, current_staff, kernel_of
 from pulsecrm.web.staff_common import page
 
 router = APIRouter(route_class=StaffRoute, tags=["staff"], include_in_schema=False)
-
-
-def _segments(request: Request, staff: Staff) -> list[Any] | None:
-    try:
-        from pulsecrm.marketing import segments
-    except ImportError:  # pragma: no cover - marketing not installed
-        return None
-    lister = getattr(segments, "list_segments", None)
-    if lister is None:
-        return None
-    with read_connection(kernel_of(request).engine) as conn:
-        found, _total = lister(conn, staff.tenant_id)
-        return list(found)
+PURPOSE = "marketing.sms"
 
 
 @router.get("/staff/marketing")
 def marketing(request: Request, staff: Staff = Depends(current_staff)) -> Response:
-    try:
-        items = _segments(request, staff)
-    except Exception:
-        items = None
-    return page(request, staff, "staff/marketing.html", {"segments": items}, section="marketing")
+    kernel = kernel_of(request)
+    if staff.role not in READERS:
+        return page(request, staff, "staff/marketing.html", {"allowed": False}, section="marketing")
+    require_role(kernel, staff.context(PURPOSE), write=False, what="campaigns")
+    items: list[dict[str, Any]] = []
+    with read_connection(kernel.engine) as conn, conn.begin():
+        segs, seg_total = segments.list_segments(conn, staff.tenant_id, limit=100)
+        names = {s.id: s.name for s in segs}
+        found, camp_total = campaigns.list_campaigns(conn, staff.tenant_id, limit=100)
+        for c in found:
+            report = audience.stored_report(conn, staff.tenant_id, c.id)
+            items.append(
+                {
+                    "campaign": c,
+                    "segment": names.get(c.segment_id, c.segment_id[:8]),
+                    "audience": report.public() if report else None,
+                    "sent": sending_store.status_counts(
+                        conn, tenant_id=staff.tenant_id, campaign_id=c.id
+                    ),
+                }
+            )
+    return page(
+        request,
+        staff,
+        "staff/marketing.html",
+        {
+            "allowed": True,
+            "segments": segs,
+            "segment_total": seg_total,
+            "campaigns": items,
+            "campaign_total": camp_total,
+            "reasons": audience.REASONS,
+        },
+        section="marketing",
+    )

@@ -13,6 +13,7 @@ grant names that person.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
@@ -26,6 +27,7 @@ from pulsecrm.crm import (
     appointment_service,
     consultation_service,
     deal_service,
+    followup_service,
     lead_service,
     people_service,
     tag_service,
@@ -74,6 +76,15 @@ def _row(view: PersonView) -> dict[str, Any]:
     return {"id": view.subject_id, **{f: view.values.get(f) for f in LIST_FIELDS}}
 
 
+Reader = Callable[[AccessContext, list[str], list[str]], list[PersonView]]
+"""Reads masked values for people: the vault in the console; a plaintext fixture in the
+web benchmark's baseline (same template, same queries, no decryption and no audit)."""
+
+
+def vault_reader(kernel: Kernel) -> Reader:
+    return lambda ctx, ids, fields: kernel.vault.read(ctx, ids, fields, reveal=False)
+
+
 @router.get("/staff/people")
 def people_list(
     request: Request,
@@ -81,6 +92,12 @@ def people_list(
     kind: Annotated[Literal["phone", "email", "id_number"], Query()] = "phone",
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     staff: Staff = Depends(current_staff),
+) -> Response:
+    return people_list_page(request, staff, q, kind, offset, vault_reader(kernel_of(request)))
+
+
+def people_list_page(
+    request: Request, staff: Staff, q: str | None, kind: str, offset: int, read: Reader
 ) -> Response:
     kernel = kernel_of(request)
     purpose = list_purpose(kernel, staff.role)
@@ -113,11 +130,7 @@ def people_list(
             ids, total = people_service.people_in_scope(
                 conn=conn, scope=scope, limit=50, offset=offset
             )
-        rows = (
-            [_row(v) for v in kernel.vault.read(ctx, ids, list(LIST_FIELDS), reveal=False)]
-            if ids
-            else []
-        )
+        rows = [_row(v) for v in read(ctx, ids, list(LIST_FIELDS))] if ids else []
         context.update(rows=rows, total=total)
     return page(request, staff, "staff/people.html", context, section="people")
 
@@ -148,7 +161,7 @@ def _reading_context(
 
 
 def timeline(conn: Any, scope: Scope, person_id: str) -> list[dict[str, Any]]:
-    """Consultations, appointments, visits, deals and leads of one person, newest first."""
+    """Leads, consultations, appointments, visits, deals and follow-ups of one person."""
     events: list[dict[str, Any]] = []
     leads, _ = lead_service.list_leads(conn=conn, scope=scope, person_id=person_id, limit=50)
     for item in leads:
@@ -205,6 +218,19 @@ def timeline(conn: Any, scope: Scope, person_id: str) -> list[dict[str, Any]]:
                 "extra": f"¥{item['amount_cents'] / 100:,.0f}",
             }
         )
+    followups, _ = followup_service.list_followups(
+        conn=conn, scope=scope, person_id=person_id, limit=50
+    )
+    for item in followups:
+        events.append(
+            {
+                "at": item["due_us"],
+                "kind": "followup",
+                "text": f"D+{item['day_offset']}",
+                "status": item["status"],
+                "extra": item.get("outcome"),
+            }
+        )
     events.sort(key=lambda e: e["at"] or 0, reverse=True)
     return events
 
@@ -213,15 +239,13 @@ def timeline(conn: Any, scope: Scope, person_id: str) -> list[dict[str, Any]]:
 def person_page(
     request: Request, person_id: PersonId, staff: Staff = Depends(current_staff)
 ) -> Response:
+    return person_page_for(request, staff, person_id, vault_reader(kernel_of(request)))
+
+
+def person_page_for(request: Request, staff: Staff, person_id: str, read: Reader) -> Response:
     kernel = kernel_of(request)
     with unit(kernel, staff) as (conn, scope):
         in_scope = _in_scope(conn, scope, person_id)
-    ctx, grant = _reading_context(kernel, staff, person_id, in_scope)
-    if ctx is None:
-        raise NotFound(person_id)
-    fields = person_fields(kernel, ctx.role, ctx.purpose)
-    view = kernel.vault.read(ctx, [person_id], fields, reveal=False)[0]
-    with unit(kernel, staff) as (conn, scope):
         events = timeline(conn, scope, person_id) if in_scope else []
         tags = tag_service.list_tags(conn=conn, tenant_id=staff.tenant_id, person_id=person_id)
         try:
@@ -232,6 +256,11 @@ def person_page(
             {k: e[k] for k in ("ts_us", "purpose", "channel", "kind", "method", "actor_type")}
             for e in ledger.events_of(conn, staff.tenant_id, person_id)
         ][-50:]
+    ctx, grant = _reading_context(kernel, staff, person_id, in_scope)
+    if ctx is None:
+        raise NotFound(person_id)
+    fields = person_fields(kernel, ctx.role, ctx.purpose)
+    view = read(ctx, [person_id], fields)[0]
     history.reverse()
     # Only masked values can be revealed; an unmasked field (city, gender) has nothing to show.
     maskable = {f for f in fields if kernel.catalog.fields[f].mask is not Mask.NONE}
