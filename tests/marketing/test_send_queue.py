@@ -111,3 +111,32 @@ def test_an_unreachable_broker_is_named_in_the_error() -> None:
     assert "redis://127.0.0.1:1" in str(caught.value)
     with pytest.raises(QueueUnavailable):
         build_broker(Settings(queue_url="kafka://127.0.0.1"))
+
+
+def test_cli_campaign_send_runs_in_process_and_marks_the_campaign_done(
+    app: Kernel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from pulsecrm.cli.main import app as cli
+    from pulsecrm.marketing.campaigns import load_campaign
+    from pulsecrm.marketing.scheduling import schedule_campaign
+    from tests.helpers import ctx
+
+    monkeypatch.delenv("PULSECRM_QUEUE_URL", raising=False)
+    notice = publish_all(app)
+    for n in range(3):
+        person(app, notice, f"1380013851{n}")
+    campaign_id = campaign(app, channel="outbox")
+    draft = CliRunner().invoke(cli, ["campaign", "send", campaign_id])
+    assert draft.exit_code == 2 and "only a scheduled campaign" in draft.output
+    manager = ctx(app, "marketing_manager", "marketing.sms", actor="li.marketing")
+    with app.engine.begin() as conn:
+        schedule_campaign(conn, app, manager, campaign_id)
+    result = CliRunner().invoke(cli, ["campaign", "send", campaign_id, "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["queued"] == 3 and summary["messages"] == {"sent": 3}
+    with app.engine.connect() as conn:
+        assert load_campaign(conn, app.tenant_id(), campaign_id).status == "done"
+    assert len(_outbox_lines(app)) == 3

@@ -30,8 +30,13 @@ campaign_send_app = typer.Typer(help="Send campaigns.", no_args_is_help=True)
 def send_command(
     campaign_id: Annotated[str, typer.Argument(help="The campaign id (32 hex characters).")],
     batch_size: Annotated[
-        int, typer.Option(min=1, max=5_000, help="Message ids per job (1 = one job per person).")
-    ] = 0,
+        int | None,
+        typer.Option(
+            min=1,
+            max=5_000,
+            help="Message ids per job (1 = one job per person; default PULSECRM_SEND_BATCH_SIZE).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Queue a scheduled campaign's audience and send it (in-process without a queue URL)."""
