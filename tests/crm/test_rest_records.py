@@ -370,3 +370,76 @@ def test_schema_valid_but_wrong_bodies_never_give_a_5xx(clinic: Clinic, client: 
                     failures.append((method, path, field, repr(value)[:40], r.status_code))
     assert failures == []
     assert statuses & {404, 409, 422}
+
+
+# -- another tenant sees nothing, even with a tenant-wide role ---------------------------------
+def test_another_tenant_gets_404_for_every_object_and_empty_lists(
+    clinic: Clinic, client: TestClient
+) -> None:
+    from pulsecrm.access.tokens import create_token
+    from pulsecrm.kernel.accounts import create_account
+    from pulsecrm.kernel.installation import ensure_tenant
+
+    k = clinic.kernel
+    amy = _auth(k, "amy.consultant")
+    person = add_person(k, "13800000081")
+    lead = _lead(client, amy, person, clinic, "amy.consultant")
+    template = _template(client, amy)
+    deal = _deal(client, amy, person, clinic, followup_template_id=template)
+    appointment = _book(client, amy, person, clinic)
+    visit = client.post(
+        f"{V1}/appointments/{appointment}/transitions", headers=amy, json={"to": "arrived"}
+    ).json()["visit_id"]
+    referral = client.post(
+        f"{V1}/referrals",
+        headers=amy,
+        json={"referrer_id": person, "referred_id": add_person(k, "13800000082")},
+    ).json()["id"]
+    task = client.post(f"{V1}/tasks", headers=amy, json={"kind": "other", "due_us": 1}).json()["id"]
+    rows = {
+        "people": person,
+        "leads": lead,
+        "consultations": _consult(client, amy, person, lead),
+        "appointments": appointment,
+        "visits": visit,
+        "deals": deal["deal_id"],
+        "followups": deal["followup_task_ids"][0],
+        "followup-templates": template,
+        "tasks": task,
+        "referrals": referral,
+    }
+    other_tenant, _ = ensure_tenant(k, "other-clinic", "别家诊所")
+    with k.engine.begin() as conn:
+        create_account(
+            conn,
+            k.catalog,
+            tenant_id=other_tenant,
+            username="eve.marketing",
+            display_name="eve.marketing",
+            role="marketing_manager",
+            password=None,
+        )
+        eve = {
+            "Authorization": f"Bearer {create_token(conn, username='eve.marketing').secret}",
+            "Accept-Language": "en",
+        }
+    for name, row in rows.items():
+        assert client.get(f"{V1}/{name}/{row}", headers=eve).status_code == 404, name
+        assert client.get(f"{V1}/{name}/{row}", headers=amy).status_code == 200, name
+        listed = client.get(f"{V1}/{name}", headers=eve)
+        assert listed.status_code == 200 and listed.json()["total"] == 0, name
+    for name, body in (
+        ("leads", {"campaign": "x"}),
+        ("consultations", {"intent_level": "low"}),
+        ("appointments", {"item": "x"}),
+        ("deals", {"amount_cents": 1}),
+        ("followups", {"due_us": now_us() + DAY_US}),
+        ("followup-templates", {"channel": "sms"}),
+        ("tasks", {"kind": "call_back"}),
+        ("referrals", {"channel": "partner"}),
+    ):
+        r = client.patch(f"{V1}/{name}/{rows[name]}", headers=eve, json=body)
+        assert r.status_code == 404, (name, r.text)
+    assert client.get(f"{V1}/followup-templates/{template}", headers=amy).json()["channel"] == (
+        "phone"
+    )
