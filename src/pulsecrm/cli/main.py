@@ -91,12 +91,24 @@ def demo(
     for key, value in summary.items():
         table.add_row(key, str(value))
     err_console.print(table)
+    for name, url in _seed_patient_pages(host, port).items():
+        err_console.print(f"{name}: {url}", soft_wrap=True, highlight=False)
     if serve is None:
         serve = sys.stdout.isatty()
     if not serve:
         return
     _print_demo_logins(host, port)
     run(host, port)
+
+
+def _seed_patient_pages(host: str, port: int) -> dict[str, str]:
+    """A notice, a capture form and a demo patient's preference link for the patient pages."""
+    from pulsecrm.web.patient_demo import seed_patient_pages
+    from pulsecrm.wiring import app_kernel
+
+    with app_kernel(settings()) as kernel:
+        paths = seed_patient_pages(kernel)
+    return {name: f"http://{host}:{port}{path}" for name, path in paths.items()}
 
 
 def _print_demo_logins(host: str, port: int) -> None:
