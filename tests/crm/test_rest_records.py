@@ -443,3 +443,45 @@ def test_another_tenant_gets_404_for_every_object_and_empty_lists(
     assert client.get(f"{V1}/followup-templates/{template}", headers=amy).json()["channel"] == (
         "phone"
     )
+
+
+def test_branch_roles_see_their_branch_and_get_404_for_another(
+    clinic: Clinic, client: TestClient
+) -> None:
+    k = clinic.kernel
+    amy, dan = _auth(k, "amy.consultant"), _auth(k, "dan.consultant")
+    mia = _auth(k, "mia.manager", "branch_manager")
+    person = add_person(k, "13800000091")
+    south = {
+        "person_id": person,
+        "branch_id": clinic.south,
+        "item": "cleaning",
+        "slot_us": now_us() + 2 * DAY_US,
+    }
+    south_appt = client.post(f"{V1}/appointments", headers=dan, json=south).json()["id"]
+    south_deal = client.post(
+        f"{V1}/deals",
+        headers=dan,
+        json={
+            "person_id": person,
+            "branch_id": clinic.south,
+            "items": ["implant"],
+            "amount_cents": 100,
+        },
+    ).json()["deal_id"]
+    north_appt = _book(client, amy, person, clinic)
+    north_deal = _deal(client, amy, person, clinic)["deal_id"]
+    for path, body in (
+        (f"appointments/{south_appt}", {"item": "x"}),
+        (f"deals/{south_deal}", {"amount_cents": 5}),
+    ):
+        assert client.get(f"{V1}/{path}", headers=mia).status_code == 404, path
+        assert client.patch(f"{V1}/{path}", headers=mia, json=body).status_code == 404, path
+        assert client.get(f"{V1}/{path}", headers=dan).status_code == 200, path
+    r = client.patch(f"{V1}/appointments/{north_appt}", headers=mia, json={"item": "implant"})
+    assert r.status_code == 200, r.text
+    r = client.patch(f"{V1}/deals/{north_deal}", headers=mia, json={"amount_cents": 7})
+    assert r.status_code == 200 and r.json()["amount_cents"] == 7
+    assert client.get(f"{V1}/deals", headers=mia).json()["total"] == 1
+    assert client.get(f"{V1}/appointments", headers=mia).json()["total"] == 1
+    assert client.get(f"{V1}/deals/{south_deal}", headers=dan).json()["amount_cents"] == 100
