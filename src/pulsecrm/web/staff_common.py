@@ -62,10 +62,22 @@ def unit(
             yield conn, scope_for(conn=conn, ctx=ctx)
 
 
+_GRANTS: dict[int, dict[tuple[str, str], dict[str, Access]]] = {}
+
+
+def _fields_for(kernel: Kernel, role: str, purpose: str) -> dict[str, Access]:
+    """``policy.fields_for``, memoised per policy (it scans the whole table; pages ask often)."""
+    table = _GRANTS.setdefault(id(kernel.policy), {})
+    found = table.get((role, purpose))
+    if found is None:
+        found = table[(role, purpose)] = kernel.policy.fields_for(role, purpose)
+    return found
+
+
 def list_purpose(kernel: Kernel, role: str) -> str | None:
     """The first purpose for which ``role`` may see (masked) names and phones, if any."""
     for purpose in LIST_PURPOSES:
-        fields = kernel.policy.fields_for(role, purpose)
+        fields = _fields_for(kernel, role, purpose)
         if "phone" in fields or "name" in fields:
             return purpose
     return None
@@ -76,8 +88,12 @@ def reveal_purposes(kernel: Kernel, role: str, field: str) -> list[str]:
     return [
         p
         for p in kernel.catalog.purposes
-        if kernel.policy.fields_for(role, p).get(field) is Access.REVEAL
+        if _fields_for(kernel, role, p).get(field) is Access.REVEAL
     ]
+
+
+def fields_for(kernel: Kernel, role: str, purpose: str) -> dict[str, Access]:
+    return _fields_for(kernel, role, purpose)
 
 
 def staff_names(kernel: Kernel, tenant_id: int) -> dict[int, str]:

@@ -39,7 +39,7 @@ from pulsecrm.kernel.runtime import Kernel
 from pulsecrm.kernel.vault_records import PersonView
 from pulsecrm.store.engine import read_connection
 from pulsecrm.web.auth_session import Staff, StaffRoute, current_staff, kernel_of, staff_form
-from pulsecrm.web.staff_common import list_purpose, page, reveal_purposes, unit
+from pulsecrm.web.staff_common import fields_for, list_purpose, page, reveal_purposes, unit
 from pulsecrm.web.templating import render
 
 router = APIRouter(route_class=StaffRoute, tags=["staff"], include_in_schema=False)
@@ -59,7 +59,7 @@ class NotFound(KernelError):
 
 def person_fields(kernel: Kernel, role: str, purpose: str) -> list[str]:
     """The per-person fields ``role`` may see for ``purpose``, in catalog order."""
-    allowed = kernel.policy.fields_for(role, purpose)
+    allowed = fields_for(kernel, role, purpose)
     return [
         name
         for name, spec in kernel.catalog.fields.items()

@@ -18,7 +18,7 @@ from pulsecrm.crm import appointment_service, followup_service, lead_service, or
 from pulsecrm.crm.ids import DAY_US, now_us
 from pulsecrm.kernel.runtime import Kernel
 from pulsecrm.web.auth_session import Staff, StaffRoute, current_staff, kernel_of, staff_form
-from pulsecrm.web.staff_common import page, staff_names, unit
+from pulsecrm.web.staff_common import fields_for, page, staff_names, unit
 from pulsecrm.web.templating import DISPLAY_TZ
 
 router = APIRouter(route_class=StaffRoute, tags=["staff"], include_in_schema=False)
@@ -28,7 +28,7 @@ Id = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 def masked_names(kernel: Kernel, staff: Staff, purpose: str, ids: list[str]) -> dict[str, str]:
     """Masked names for a list (one audited read), or nothing if the role has no grant."""
     ids = sorted({i for i in ids if i})
-    if not ids or "name" not in kernel.policy.fields_for(staff.role, purpose):
+    if not ids or "name" not in fields_for(kernel, staff.role, purpose):
         return {}
     views = kernel.vault.read(staff.context(purpose), ids, ["name"], reveal=False)
     return {v.subject_id: v.values.get("name") or "—" for v in views}
