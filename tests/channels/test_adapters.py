@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,12 +25,12 @@ from tests.channels.servers import (
 )
 
 
-def _settings(tmp_path: Path, **values: object) -> Settings:
+def _settings(tmp_path: Path, **values: Any) -> Settings:
     return Settings(home=tmp_path / "home", **values)
 
 
-def _message(to: str, **extra: object) -> OutboundMessage:
-    values: dict[str, object] = {
+def _message(to: str, **extra: Any) -> OutboundMessage:
+    values: dict[str, Any] = {
         "message_id": "0f" * 16,
         "tenant_id": 1,
         "channel": "email",

@@ -102,7 +102,7 @@ def campaign(
         spec = campaigns.CampaignSpec(
             name=f"spring {channel}",
             purpose=purpose,
-            channel=channel,  # type: ignore[arg-type]
+            channel=channel,
             segment_id=seg.id,
             sender_name="北院口腔",
             templates={

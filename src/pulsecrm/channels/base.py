@@ -63,9 +63,13 @@ class ChannelAdapter(Protocol):
     second request carrying the same ``message_id`` — only then may a crashed send be
     retried (see ``marketing/sending.py``)."""
 
-    provider: str
-    channel: str
-    idempotent: bool
-    rate_per_s: float
+    @property
+    def provider(self) -> str: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def idempotent(self) -> bool: ...
+    @property
+    def rate_per_s(self) -> float: ...
 
     def send(self, message: OutboundMessage) -> ProviderResult: ...

@@ -63,15 +63,15 @@ def record_receipts(
             known[row.id] = (row.id, row.status, row.error)
     provider_ids: dict[str, str] = {}
     if by_provider:
-        for row in conn.execute(
+        for found in conn.execute(
             select(
                 message.c.id, message.c.provider_message_id, message.c.status, message.c.error
             ).where(
                 message.c.tenant_id == tenant_id, message.c.provider_message_id.in_(by_provider)
             )
         ):
-            provider_ids[str(row.provider_message_id)] = row.id
-            known[row.id] = (row.id, row.status, row.error)
+            provider_ids[str(found.provider_message_id)] = found.id
+            known[found.id] = (found.id, found.status, found.error)
     events: list[tuple[str, str, int, str]] = []
     unmatched = 0
     for receipt in receipts:
