@@ -163,3 +163,33 @@ def test_locale_switch_on_the_preference_centre(
     assert page.get_by_role("heading", level=1).inner_text() == "My data requests"
     page.get_by_role("link", name="中文").click()
     assert page.locator("html").get_attribute("lang") == "zh-CN"
+
+
+@pytest.mark.req("A2", "B5")
+def test_consent_to_renew_after_a_material_notice_change_is_confirmed_on_the_page(
+    live_server: str,
+    page: Any,
+    shot: Any,
+    app: Kernel,
+    person: str,
+    prefs_token: str,
+    notices: dict[str, str],
+) -> None:
+    from tests.consent.conftest import notice_doc, publish
+
+    decide(app, person, notices["zh-CN"], ("marketing.sms", "sms", Kind.GRANT))
+    changed = notice_doc(label="2026-12")
+    changed["purposes"][1]["text"] = "经您同意，通过短信发送优惠和新品信息，回复TD退订。"
+    publish(app, changed)
+    assert not _sms_readable(app, person)  # paused until the person confirms again
+    page.goto(f"{live_server}/p/preferences/{prefs_token}")
+    sms = page.locator("#purpose-marketing-sms")
+    assert "告知已更新" in sms.inner_text()
+    renew = page.get_by_label("按新告知再次确认：短信营销（短信）")
+    assert renew.is_checked() is False
+    renew.check()
+    page.get_by_role("button", name="保存我的选择").click()
+    page.wait_for_url("**done=given**")
+    assert _sms_readable(app, person)
+    assert "告知已更新" not in sms.inner_text()
+    shot(page, "renewed")

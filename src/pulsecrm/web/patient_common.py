@@ -73,12 +73,13 @@ def grant_submissions(
     method: str,
     form_id: str | None = None,
     language: str,
+    kind: Kind = Kind.GRANT,
 ) -> list[consent_service.Submission]:
     """One submission per ticked box: each box is its own act, so nothing is bundled (B4)."""
     return [
         consent_service.Submission(
             person_id=person_id,
-            decisions=[consent_service.Decision(purpose, channel, Kind.GRANT)],
+            decisions=[consent_service.Decision(purpose, channel, kind)],
             method=method,
             notice_hash=notice_hash,
             origin="subject",

@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 
 from pulsecrm.consent import service as consent_service
 from pulsecrm.consent.errors import ConsentError
-from pulsecrm.consent.ledger import NO_CHANNEL, events_of
+from pulsecrm.consent.ledger import NO_CHANNEL, Kind, events_of
 from pulsecrm.consent.receipts import build_bundle
 from pulsecrm.kernel.runtime import Kernel
 from pulsecrm.store.engine import read_connection
@@ -183,15 +183,20 @@ async def withdraw_all(token: str, request: Request) -> Response:
 
 @router.post("/{token}/give", dependencies=[Depends(require_csrf)])
 async def give(token: str, request: Request) -> Response:
-    """The boxes the person ticked, each recorded as its own consent citing the notice shown."""
+    """The boxes the person ticked, each recorded as its own consent citing the notice shown.
+
+    A consent given under an earlier notice that changed in a way that needs it
+    asked again (``needs_renewal``) is confirmed the same way, as a ``renew``.
+    """
     kernel = page_kernel(request)
     claims = claims_for(kernel, token)
     form = await request.form()
     boxes = [parse_box(v) for v in form.getlist("consent") if isinstance(v, str)]
+    renewals = [parse_box(v) for v in form.getlist("renew") if isinstance(v, str)]
     notice_hash = form.get("notice_hash")
     locale = i18n.negotiate(request)
     ctx = subject_context(request, claims.tenant_id, claims.person_id)
-    if not boxes:
+    if not boxes and not renewals:
         return _back(token, "nothing")
 
     def work() -> None:
@@ -208,6 +213,16 @@ async def give(token: str, request: Request) -> Response:
                     notice_hash=notice_hash if isinstance(notice_hash, str) else "",
                     method="preference_page",
                     language=locale,
+                )
+                + grant_submissions(
+                    kernel,
+                    request,
+                    person_id=claims.person_id,
+                    boxes=renewals,
+                    notice_hash=notice_hash if isinstance(notice_hash, str) else "",
+                    method="preference_page",
+                    language=locale,
+                    kind=Kind.RENEW,
                 ),
             )
 
