@@ -138,6 +138,8 @@ def test_openapi_has_list_get_create_update_for_every_crm_object(client: TestCli
         f"{V1}/followups/{{task_id}}/skip",
     ]
     assert [t for t in transitions if "post" not in paths.get(t, {})] == []
+    not_editable = spec["components"]["schemas"]["AppointmentPatch"]["x-not-editable"]
+    assert "rescheduled" in not_editable["slot_us"]
 
 
 # -- leads: filters, paging, masked people, transitions ----------------------------------------

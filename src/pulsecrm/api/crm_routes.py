@@ -53,12 +53,25 @@ class StrictBody(BaseModel):
         return value
 
 
+def _unset_is_unchanged(schema: dict[str, Any], _model: type[Any]) -> None:
+    # The Python defaults of a PATCH body are placeholders never written (only fields the
+    # client sends are changed), so the documented schema shows none.
+    for prop in schema.get("properties", {}).values():
+        prop.pop("default", None)
+    fixed = getattr(_model, "FIXED", {})
+    if fixed:  # fields refused with a 422 that says how they change instead
+        schema["x-not-editable"] = {name: rule_en for name, (rule_en, _zh) in fixed.items()}
+
+
 class PatchBody(StrictBody):
     """A PATCH body: only the fields set are changed (``exclude_unset``).
 
     ``FIXED`` names fields that exist on the object but change another way; sending
     one is a 422 naming it and saying how (rather than a bare "extra field")."""
 
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=_unset_is_unchanged
+    )
     FIXED: ClassVar[dict[str, tuple[str, str]]] = {}
 
     @model_validator(mode="before")
