@@ -52,15 +52,19 @@ class Grant:
             return person_id == self.person_id and purpose.startswith("service.")
         return purpose == self.purpose
 
-    def context(self, username: str, tenant_id: int, locale: str = "zh-CN") -> AccessContext:
-        """The kernel context for an access under this grant (role ``break_glass``)."""
+    def context(
+        self, username: str, tenant_id: int, locale: str = "zh-CN", purpose: str | None = None
+    ) -> AccessContext:
+        """The kernel context for an access under this grant (role ``break_glass``).
+
+        ``purpose`` picks one the grant covers (a grant for a person covers every
+        service purpose); by default the grant's own, else ``service.appointment``.
+        """
+        chosen = self.purpose or "service.appointment"
+        if purpose is not None and self.person_id is not None and purpose.startswith("service."):
+            chosen = purpose
         return AccessContext(
-            f"{username}#bg-{self.id}",
-            BREAK_GLASS_ROLE,
-            tenant_id,
-            self.purpose or "service.appointment",
-            None,
-            locale,
+            f"{username}#bg-{self.id}", BREAK_GLASS_ROLE, tenant_id, chosen, None, locale
         )
 
 

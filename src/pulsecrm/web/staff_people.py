@@ -265,9 +265,21 @@ def person_page_for(request: Request, staff: Staff, person_id: str, read: Reader
     # Only masked values can be revealed; an unmasked field (city, gender) has nothing to show.
     maskable = {f for f in fields if kernel.catalog.fields[f].mask is not Mask.NONE}
     purposes = {f: reveal_purposes(kernel, staff.role, f) if f in maskable else [] for f in fields}
-    if grant is not None:
+    # Purposes an active break-glass grant adds for this person (H4).
+    with read_connection(kernel.engine) as conn:
+        grants = break_glass.active(
+            conn, tenant_id=staff.tenant_id, account_id=staff.session.account_id
+        )
+    extra = {
+        p
+        for g in grants
+        for p in break_glass.service_purposes(kernel)
+        if g.covers(purpose=p, person_id=person_id)
+    }
+    if extra:
+        grant = grant or grants[0]
         for f in maskable:
-            purposes[f] = sorted(set(purposes[f]) | {ctx.purpose})
+            purposes[f] = sorted(set(purposes[f]) | extra)
     return page(
         request,
         staff,
@@ -297,7 +309,7 @@ def _reveal_context(
         return staff.context(purpose)
     grant = _grant(kernel, staff, purpose, person_id)
     if grant is not None:
-        return grant.context(staff.username, staff.tenant_id, staff.locale)
+        return grant.context(staff.username, staff.tenant_id, staff.locale, purpose)
     if not in_scope:
         raise NotFound(person_id)
     return staff.context(purpose)  # the vault refuses it, and audits the refusal

@@ -123,7 +123,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["account_id"], ["user_account.id"], name=op.f("fk_alert_account_id_user_account")
         ),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenant.id"], name=op.f("fk_alert_tenant_id_tenant")),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenant.id"], name=op.f("fk_alert_tenant_id_tenant")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_alert")),
     )
     op.create_index("ix_alert_open", "alert", ["tenant_id", "acknowledged_us", "created_us"])
