@@ -200,3 +200,38 @@ def test_console_pages_render_for_each_role(app: Kernel, client: Any) -> None:
         data={"csrf_token": csrf_of(client.get("/staff/privacy/audit").text)},
     )
     assert verify.status_code == 200 and 'class="status ok"' in verify.text
+
+
+@pytest.mark.req("H4", "H6")
+def test_break_glass_purpose_grant_adds_a_reveal_purpose(app: Kernel, client: Any) -> None:
+    desk = make_user(app, "ida.desk", "front_desk")
+    secret = enrol(app, "ida.desk")
+    pid = add_person(app, desk, {"name": "赵敏", "phone": "13700002222"})
+    client_login(client, "ida.desk", secret)
+    person = client.get(f"/staff/people/{pid}")
+    assert 'value="service.followup"' not in person.text  # front desk: appointments only
+    refused = client.post(
+        f"/staff/people/{pid}/reveal",
+        data={"field": "phone", "purpose": "service.followup", "csrf_token": csrf_of(person.text)},
+    )
+    assert refused.status_code == 403
+    form = client.get("/staff/emergency")
+    client.post(
+        "/staff/emergency",
+        data={
+            "reason": "aftercare emergency call, doctor asked",
+            "purpose": "service.followup",
+            "minutes": "5",
+            "csrf_token": csrf_of(form.text),
+        },
+    )
+    person = client.get(f"/staff/people/{pid}")
+    assert 'value="service.followup"' in person.text
+    shown = client.post(
+        f"/staff/people/{pid}/reveal",
+        data={"field": "phone", "purpose": "service.followup", "csrf_token": csrf_of(person.text)},
+    )
+    assert shown.status_code == 200 and "13700002222" in shown.text
+    entry = audit_rows(app, action="reveal", subject=pid, outcome="allowed")[-1]
+    assert entry["role"] == "break_glass" and entry["actor"].startswith("ida.desk#bg-")
+    assert entry["purpose"] == "service.followup"
