@@ -160,10 +160,11 @@ def _reading_context(
     return None, None
 
 
-def timeline(conn: Any, scope: Scope, person_id: str) -> list[dict[str, Any]]:
+def timeline(
+    conn: Any, scope: Scope, person_id: str, leads: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Leads, consultations, appointments, visits, deals and follow-ups of one person."""
     events: list[dict[str, Any]] = []
-    leads, _ = lead_service.list_leads(conn=conn, scope=scope, person_id=person_id, limit=50)
     for item in leads:
         events.append(
             {
@@ -245,8 +246,11 @@ def person_page(
 def person_page_for(request: Request, staff: Staff, person_id: str, read: Reader) -> Response:
     kernel = kernel_of(request)
     with unit(kernel, staff) as (conn, scope):
-        in_scope = _in_scope(conn, scope, person_id)
-        events = timeline(conn, scope, person_id) if in_scope else []
+        leads, in_scope_leads = lead_service.list_leads(
+            conn=conn, scope=scope, person_id=person_id, limit=50
+        )
+        in_scope = in_scope_leads > 0
+        events = timeline(conn, scope, person_id, leads) if in_scope else []
         tags = tag_service.list_tags(conn=conn, tenant_id=staff.tenant_id, person_id=person_id)
         try:
             consent = consent_service.status(conn, kernel, staff.tenant_id, person_id)
