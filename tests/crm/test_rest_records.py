@@ -214,6 +214,7 @@ def test_referral_get_patch_and_scope_through_its_lead(clinic: Clinic, client: T
     assert got["referrer"]["phone"] == "130****0060" and got["referred"]["phone"] == "130****0062"
     r = client.patch(f"{url}/{plain}", headers=amy, json={"channel": "partner"})
     assert r.status_code == 200 and r.json()["channel"] == "partner"
+    assert r.json()["referred"]["phone"] == "130****0061"  # updates answer like gets
     for body, field in (
         ({"channel": "朋友圈"}, "channel"),
         ({"referrer_id": cousin}, "referrer_id"),

@@ -147,9 +147,10 @@ def update_appointment(
     """Change the doctor (``null`` unassigns; a doctor of the appointment's branch) or the
     item of a booked or confirmed appointment; a closed one is a 409 naming ``status``."""
     with unit_of_work(kernel, principal, True) as (conn, scope):
-        return appointment_service.update_appointment(
+        result = appointment_service.update_appointment(
             conn=conn, scope=scope, appointment_id=appointment_id, changes=body.changes()
         )
+    return masked(kernel, principal, [result])[0]
 
 
 @router.post("/appointments/{appointment_id}/transitions")

@@ -116,6 +116,7 @@ def update_deal(
 ) -> dict[str, Any]:
     """Correct the items and/or amount (cents) of a deal in your scope."""
     with unit_of_work(kernel, principal, True) as (conn, scope):
-        return deal_service.update_deal(
+        result = deal_service.update_deal(
             conn=conn, scope=scope, deal_id=deal_id, changes=body.changes()
         )
+    return masked(kernel, principal, [result])[0]

@@ -190,9 +190,10 @@ def update_followup(
     """Reschedule an open follow-up (``due_us``, in the future) and/or reassign it
     (``owner_id``: yourself, a teammate, or — branch roles — a colleague of the branch)."""
     with unit_of_work(kernel, principal, True) as (conn, scope):
-        return followup_service.update_followup(
+        result = followup_service.update_followup(
             conn=conn, scope=scope, task_id=task_id, changes=body.changes()
         )
+    return masked(kernel, principal, [result])[0]
 
 
 @router.post("/followups/{task_id}/complete")
@@ -219,4 +220,5 @@ def skip_followup(
 ) -> dict[str, Any]:
     """open → skipped (it will not be made); anything else is a 409 naming ``status``."""
     with unit_of_work(kernel, principal, True) as (conn, scope):
-        return followup_service.skip(conn=conn, scope=scope, task_id=task_id)
+        result = followup_service.skip(conn=conn, scope=scope, task_id=task_id)
+    return masked(kernel, principal, [result])[0]

@@ -277,9 +277,10 @@ def update_lead(
 ) -> dict[str, Any]:
     """Change the campaign and/or reassign the owner (a staff member of the tenant)."""
     with unit_of_work(kernel, principal, True) as (conn, scope):
-        return lead_service.update_lead(
+        result = lead_service.update_lead(
             conn=conn, scope=scope, lead_id=lead_id, changes=body.changes()
         )
+    return masked(kernel, principal, [result])[0]
 
 
 @router.post("/leads/{lead_id}/transitions")
@@ -292,7 +293,8 @@ def transition_lead(
     """new → contacted | lost; contacted → lost; lost → new (reopen). ``converted`` comes from
     recording a deal. Anything else: 409 naming ``status``."""
     with unit_of_work(kernel, principal, True) as (conn, scope):
-        return lead_service.transition_lead(conn=conn, scope=scope, lead_id=lead_id, to=body.to)
+        result = lead_service.transition_lead(conn=conn, scope=scope, lead_id=lead_id, to=body.to)
+    return masked(kernel, principal, [result])[0]
 
 
 @router.post("/leads/{lead_id}/respond")
@@ -301,7 +303,8 @@ def respond(
 ) -> dict[str, Any]:
     with unit_of_work(kernel, principal, True) as (conn, scope):
         lead_service.respond(conn=conn, scope=scope, lead_id=lead_id)
-        return lead_service.get_lead(conn=conn, scope=scope, lead_id=lead_id)
+        result = lead_service.get_lead(conn=conn, scope=scope, lead_id=lead_id)
+    return masked(kernel, principal, [result])[0]
 
 
 # -- consultations --------------------------------------------------------------------
@@ -417,7 +420,7 @@ def update_consultation(
     changes = body.changes()
     consultation_service.require_health_write(kernel=kernel, ctx=ctx, fields=sorted(changes))
     with unit_of_work(kernel, principal, True) as (conn, scope):
-        return consultation_service.update_consultation(
+        result = consultation_service.update_consultation(
             conn=conn,
             kernel=kernel,
             ctx=ctx,
@@ -425,3 +428,4 @@ def update_consultation(
             consultation_id=consultation_id,
             changes=changes,
         )
+    return masked(kernel, principal, [result])[0]

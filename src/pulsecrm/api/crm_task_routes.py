@@ -116,9 +116,10 @@ def update_task(
 ) -> dict[str, Any]:
     """Change an open task's due time, kind or owner (yourself; branch roles: the branch)."""
     with unit_of_work(kernel, principal, True) as (conn, scope):
-        return task_service.update_task(
+        result = task_service.update_task(
             conn=conn, scope=scope, task_id=task_id, changes=body.changes()
         )
+    return masked(kernel, principal, [result])[0]
 
 
 @router.post("/tasks/{task_id}/complete")
@@ -127,7 +128,8 @@ def complete_task(
 ) -> dict[str, Any]:
     with unit_of_work(kernel, principal, True) as (conn, scope):
         task_service.complete_task(conn=conn, scope=scope, task_id=task_id)
-        return task_service.get_task(conn=conn, scope=scope, task_id=task_id)
+        result = task_service.get_task(conn=conn, scope=scope, task_id=task_id)
+    return masked(kernel, principal, [result])[0]
 
 
 @router.post("/tasks/{task_id}/cancel")
@@ -136,7 +138,8 @@ def cancel_task(
 ) -> dict[str, Any]:
     """open → cancelled; anything else is a 409 naming ``status``."""
     with unit_of_work(kernel, principal, True) as (conn, scope):
-        return task_service.cancel_task(conn=conn, scope=scope, task_id=task_id)
+        result = task_service.cancel_task(conn=conn, scope=scope, task_id=task_id)
+    return masked(kernel, principal, [result])[0]
 
 
 # -- referrals --------------------------------------------------------------------------------
@@ -221,6 +224,7 @@ def update_referral(
 ) -> dict[str, Any]:
     """Correct the channel (a code; ``null`` clears it)."""
     with unit_of_work(kernel, principal, True) as (conn, scope):
-        return referral_service.update_referral(
+        result = referral_service.update_referral(
             conn=conn, scope=scope, referral_id=referral_id, changes=body.changes()
         )
+    return masked(kernel, principal, [result], PEOPLE)[0]
