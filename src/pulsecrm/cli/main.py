@@ -17,6 +17,7 @@ from pulsecrm.cli.notices import notices_app
 from pulsecrm.cli.people import import_app, people_app
 from pulsecrm.cli.reminders import reminders_app
 from pulsecrm.cli.report import report_app
+from pulsecrm.cli.rights import rights_app
 from pulsecrm.cli.segments import segment_app
 from pulsecrm.cli.serve import serve as _serve_command
 from pulsecrm.cli.tokens import tokens_app
@@ -36,6 +37,7 @@ app.add_typer(notices_app, name="notices")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(report_app, name="report")
 app.add_typer(reminders_app, name="reminders")
+app.add_typer(rights_app, name="rights")
 app.add_typer(campaign_send_app, name="campaign")
 app.add_typer(segment_app, name="segment")
 app.command("worker")(handles_errors(worker_command))

@@ -357,6 +357,19 @@ def get_request(conn: Connection, *, tenant_id: int, request_id: str) -> Request
     return _view(_load(conn, tenant_id, request_id))
 
 
+def find_by_reference(conn: Connection, *, tenant_id: int, reference: str) -> RequestView:
+    """The request a requester quotes (``DSR-…``, any case); no personal data."""
+    row = conn.execute(
+        select(dsr_request).where(
+            dsr_request.c.tenant_id == tenant_id,
+            dsr_request.c.reference == reference.strip().upper(),
+        )
+    ).first()
+    if row is None:
+        raise RequestNotFound("reference", "no request with this reference", "没有该编号的请求")
+    return _view(row)
+
+
 def history(conn: Connection, *, tenant_id: int, request_id: str) -> list[dict[str, Any]]:
     _load(conn, tenant_id, request_id)
     rows = conn.execute(
