@@ -128,3 +128,31 @@ def test_capture_form_in_english(live_server: str, page: Any, shot: Any, capture
         for i in range(page.locator("input[type=checkbox]").count())
     )
     shot(page, "en")
+
+
+@pytest.mark.req("B3", "A2")
+def test_a_notice_replaced_while_the_form_was_open_is_shown_again_before_consent(
+    live_server: str, page: Any, shot: Any, capture_form: str, app: Kernel
+) -> None:
+    from tests.consent.conftest import notice_doc, publish
+
+    page.goto(f"{live_server}/p/forms/{capture_form}")
+    shown = page.locator("input[name=notice_hash]").input_value()
+    changed = notice_doc(label="2026-12", retention="最后一次就诊后2年")
+    newer = publish(app, changed)
+    page.get_by_label("姓名").fill("王五")
+    page.get_by_label("手机号").fill("13700137001")
+    page.locator("#consent-marketing-email-email").check()
+    page.get_by_role("button", name="提交").click()
+    alert = page.get_by_role("alert")
+    assert "告知刚刚更新了" in alert.inner_text()
+    assert "最后一次就诊后2年" in page.locator("#field-notice_hash").inner_text()
+    assert page.locator("input[name=notice_hash]").input_value() == newer != shown
+    assert page.locator("#consent-marketing-email-email").is_checked()
+    shot(page, "superseded")
+    page.get_by_role("button", name="提交").click()
+    page.wait_for_url("**/p/receipt/**")
+    person = _person_by_phone(app, "13700137001")
+    with read_connection(app.engine) as conn, conn.begin():
+        [event] = list(events_of(conn, app.tenant_id(), person))
+    assert event["notice_hash"] == newer

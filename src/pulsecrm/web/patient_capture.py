@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from pulsecrm.consent import service as consent_service
-from pulsecrm.consent.errors import LinkInvalid
+from pulsecrm.consent.errors import LinkInvalid, NoticeSuperseded
 from pulsecrm.consent.ledger import events_of
 from pulsecrm.consent.tokens import PREFS, make_link_token, read_link_token
 from pulsecrm.crm import form_submissions, forms
@@ -195,7 +195,10 @@ async def capture_submit(slug: str, request: Request) -> Response:
         token, _, _ = await run_in_threadpool(work)
     except KernelError as exc:
         errors = FieldErrors()
-        errors.add(error_field(exc), rule_message(exc, locale))
+        if isinstance(exc, NoticeSuperseded):  # say it as the patient needs to hear it
+            errors.add("notice_hash", i18n.translator(locale)("capture.notice_changed"))
+        else:
+            errors.add(error_field(exc), rule_message(exc, locale))
         submitted = form_values(form, [k for k in form if k not in ("csrf_token", "consent")])
         # A form shown again with its errors is a 422; a superseded notice a 409.
         status = 409 if getattr(exc, "http_status", None) == 409 else 422
