@@ -81,3 +81,26 @@ def test_locale_from_query_then_cookie_then_header(client: Any) -> None:
     # The cookie now wins over a zh Accept-Language; an explicit ?lang= wins over both.
     assert 'lang="en"' in client.get("/p/", headers={"accept-language": "zh-CN"}).text
     assert 'lang="zh-CN"' in client.get("/p/?lang=zh-CN").text
+
+
+def test_an_unexpected_error_on_a_page_is_a_friendly_503_and_json_on_the_api(
+    web_app: Any,
+) -> None:
+    from fastapi import APIRouter
+    from starlette.testclient import TestClient
+
+    router = APIRouter()
+
+    @router.get("/p/_boom")
+    @router.get("/api/v1/_boom")
+    def boom() -> None:
+        raise RuntimeError("a bug")
+
+    web_app.include_router(router)
+    with TestClient(web_app, raise_server_exceptions=False) as c:
+        page = c.get("/p/_boom")
+        assert page.status_code == 503 and "text/html" in page.headers["content-type"]
+        assert "暂时无法完成" in page.text and "RuntimeError" not in page.text
+        _assert_security_headers(page.headers)
+        api = c.get("/api/v1/_boom", headers={"accept-language": "en"})
+        assert api.status_code == 503 and api.json()["error"]["code"] == "unavailable"

@@ -10,6 +10,7 @@ HTML page in the visitor's language with the right 4xx status; errors under
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,9 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware import Middleware
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pulsecrm.api import errors as api_errors
 from pulsecrm.api.app import create_app
@@ -51,6 +54,7 @@ STAFF_ROUTERS: list[APIRouter] = [
     staff_marketing.router,
 ]
 JSON_PREFIXES = ("/api/", "/.well-known/")
+log = logging.getLogger("pulsecrm.web")
 
 
 def _wants_json(request: Request) -> bool:
@@ -93,6 +97,38 @@ async def _csrf_error(request: Request, exc: Exception) -> Response:
     return _error_page(request, 403, "csrf")
 
 
+class PageErrors:
+    """Innermost ASGI layer: an unexpected error on a page becomes a logged HTML 503.
+
+    The API's last-resort handler answers JSON; a patient or a clinician on a page
+    gets the same promise ("nothing was changed") as a page in their language.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path", "").startswith(JSON_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:
+            log.exception("unhandled error on page %s", scope.get("path"))
+            if started:
+                raise
+            response = _error_page(Request(scope), 503, "unavailable")
+            await response(scope, receive, send)
+
+
 def create_web_app(settings: Settings, *, kernel: Kernel | None = None, **api: Any) -> FastAPI:
     """The whole web app; pass ``kernel`` to share one (it is then not closed by the app)."""
     app = create_app(settings, kernel=kernel, **api)
@@ -107,6 +143,7 @@ def create_web_app(settings: Settings, *, kernel: Kernel | None = None, **api: A
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(SecurityHeaders, behind_tls=app.state.behind_tls)
+    app.user_middleware.append(Middleware(PageErrors))  # innermost: inside the API's handler
     return app
 
 
