@@ -124,15 +124,18 @@ def _print_demo_logins(host: str, port: int) -> None:
         needs = "TOTP (enrol at first sign-in)" if mfa_required(catalog, role) else "—"
         logins.add_row(username, catalog.roles[role].name.get("en"), needs)
     err_console.print(logins)
+    err_console.print(f"Password for every demo login: {DEMO_PASSWORD}", highlight=False)
     err_console.print(
-        f"Password for every demo login: {DEMO_PASSWORD}\n"
-        "Roles that can reveal personal data (and admin) must set up two-step verification at\n"
-        "their first sign-in: the page shows a QR code and the key — scan it with any\n"
-        "authenticator app, or compute the code with\n"
-        "  uv run python -c \"import pyotp; print(pyotp.TOTP('<key>').now())\"\n"
-        "and keep the 10 recovery codes it shows. Patient pages: "
-        f"http://{host}:{port}/p/  ·  API docs: http://{host}:{port}/api/v1/docs\n"
-        "Ctrl-C stops the server.",
+        "Roles that can reveal personal data (and admin) set up two-step verification at "
+        "their first sign-in: the page shows a QR code and the key. Scan it with any "
+        "authenticator app, or compute the code with "
+        "uv run python -c \"import pyotp; print(pyotp.TOTP('<key>').now())\", "
+        "and keep the 10 recovery codes it shows.",
+        highlight=False,
+    )
+    err_console.print(
+        f"Patient pages: http://{host}:{port}/p/  ·  API docs: http://{host}:{port}/api/v1/docs"
+        "  ·  Ctrl-C stops the server.",
         highlight=False,
     )
 

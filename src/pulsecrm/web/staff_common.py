@@ -20,14 +20,14 @@ from pulsecrm.web.auth_session import Staff, kernel_of
 from pulsecrm.web.templating import render
 
 SERVICE = "service.appointment"
-# Purposes a people list may be read for, in order of preference per role.
+# Purposes a people list may be read for, in order of preference per role. No marketing
+# or analytics purpose: those roles work on pseudonymous segments and aggregates
+# (DESIGN principle 3), not by browsing identities.
 LIST_PURPOSES = (
     "service.appointment",
     "service.followup",
-    "marketing.sms",
-    "marketing.email",
+    "compliance.audit",
     "compliance.dsr",
-    "analytics.deidentified",
 )
 
 
