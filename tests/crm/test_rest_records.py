@@ -486,3 +486,30 @@ def test_branch_roles_see_their_branch_and_get_404_for_another(
     assert client.get(f"{V1}/deals", headers=mia).json()["total"] == 1
     assert client.get(f"{V1}/appointments", headers=mia).json()["total"] == 1
     assert client.get(f"{V1}/deals/{south_deal}", headers=dan).json()["amount_cents"] == 100
+
+
+LIST_FILTERS = {
+    "leads": ("channel", "campaign", "branch_id", "status", "owner_id", "created_from_us"),
+    "consultations": ("branch_id", "mode", "person_id", "consultant_id", "from_us"),
+    "appointments": ("status", "branch_id", "doctor_id", "to_us"),
+    "visits": ("branch_id", "person_id", "from_us"),
+    "deals": ("branch_id", "is_first", "consultant_id", "to_us"),
+    "followups": ("owner_id", "status", "deal_id", "due_from_us"),
+    "followup-templates": ("channel",),
+    "tasks": ("owner_id", "status", "kind", "due_to_us"),
+    "referrals": ("referrer", "channel", "from_us"),
+    "people": ("limit", "offset"),
+}
+WRONG_QUERY = ["%00", "x%00y", "😀", "-1", "9" * 30, "", "%20", "null", "true", "1e9", "王" * 70]
+
+
+def test_wrong_list_filters_never_give_a_5xx(clinic: Clinic, client: TestClient) -> None:
+    amy = _auth(clinic.kernel, "amy.consultant")
+    failures = []
+    for name, params in LIST_FILTERS.items():
+        for param in (*params, "limit", "offset"):
+            for value in WRONG_QUERY:
+                r = client.get(f"{V1}/{name}?{param}={value}", headers=amy)
+                if r.status_code >= 500 or (r.status_code >= 400 and not _error(r)[1]):
+                    failures.append((name, param, value, r.status_code))
+    assert failures == []

@@ -17,6 +17,7 @@ from pulsecrm.api.crm_routes import (
     ID,
     SERVICE,
     AccountId,
+    BranchQ,
     Id,
     Limit,
     Offset,
@@ -89,7 +90,7 @@ def book(
 @router.get("/appointments")
 def list_appointments(
     status: Status | None = None,
-    branch_id: Annotated[str | None, Query(max_length=32)] = None,
+    branch_id: BranchQ = None,
     person_id: Annotated[str | None, Query(pattern=ID)] = None,
     lead_id: Annotated[str | None, Query(pattern=ID)] = None,
     doctor_id: AccountId = None,
@@ -176,7 +177,7 @@ def transition(
 @router.get("/visits")
 def list_visits(
     person_id: Annotated[str | None, Query(pattern=ID)] = None,
-    branch_id: Annotated[str | None, Query(max_length=32)] = None,
+    branch_id: BranchQ = None,
     lead_id: Annotated[str | None, Query(pattern=ID)] = None,
     from_us: Time = None,
     to_us: Time = None,

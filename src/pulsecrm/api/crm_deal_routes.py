@@ -16,6 +16,7 @@ from pulsecrm.api.crm_routes import (
     ID,
     SERVICE,
     AccountId,
+    BranchQ,
     Id,
     Limit,
     Offset,
@@ -69,7 +70,7 @@ def create_deal(
 @router.get("/deals")
 def list_deals(
     person_id: Annotated[str | None, Query(pattern=ID)] = None,
-    branch_id: Annotated[str | None, Query(max_length=32)] = None,
+    branch_id: BranchQ = None,
     lead_id: Annotated[str | None, Query(pattern=ID)] = None,
     consultant_id: AccountId = None,
     is_first: bool | None = None,

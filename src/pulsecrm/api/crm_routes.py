@@ -38,6 +38,9 @@ Id = Annotated[str, Path(pattern=ID)]
 Limit = Annotated[int, Query(ge=1, le=200)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 Time = Annotated[int | None, Query(ge=0, lt=2**62)]
+# Query strings: no control characters (a NUL is not even storable in PostgreSQL).
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+BranchQ = Annotated[str | None, Query(pattern=ID)]
 AccountId = Annotated[int | None, Query(ge=1, lt=2**31)]
 SERVICE = "service.appointment"
 
@@ -206,10 +209,10 @@ LeadStatus = Literal["new", "contacted", "converted", "lost"]
 
 @router.get("/leads")
 def list_leads(
-    channel: Annotated[str | None, Query(max_length=64)] = None,
-    campaign: Annotated[str | None, Query(max_length=100)] = None,
+    channel: Annotated[str | None, Query(max_length=64, pattern=PRINTABLE)] = None,
+    campaign: Annotated[str | None, Query(max_length=100, pattern=PRINTABLE)] = None,
     status: LeadStatus | None = None,
-    branch_id: Annotated[str | None, Query(max_length=32)] = None,
+    branch_id: BranchQ = None,
     owner_id: AccountId = None,
     person_id: Annotated[str | None, Query(pattern=ID)] = None,
     created_from_us: Time = None,
@@ -341,7 +344,7 @@ def create_consultation(
 def list_consultations(
     person_id: Annotated[str | None, Query(pattern=ID)] = None,
     lead_id: Annotated[str | None, Query(pattern=ID)] = None,
-    branch_id: Annotated[str | None, Query(max_length=32)] = None,
+    branch_id: BranchQ = None,
     mode: Literal["online", "on_site"] | None = None,
     intent_level: Literal["high", "medium", "low"] | None = None,
     consultant_id: AccountId = None,
