@@ -51,8 +51,17 @@ class StrictBody(BaseModel):
     @field_validator("*", mode="after")
     @classmethod
     def _no_nul(cls, value: object) -> object:
-        if isinstance(value, str) and "\x00" in value:
-            raise ValueError("NUL characters are not allowed")
+        # Nested too (item lists, filter maps): PostgreSQL cannot store a NUL in text.
+        pending = [value]
+        while pending:
+            item = pending.pop()
+            if isinstance(item, str) and "\x00" in item:
+                raise ValueError("NUL characters are not allowed")
+            if isinstance(item, list | tuple):
+                pending.extend(item)
+            elif isinstance(item, dict):
+                pending.extend(item.keys())
+                pending.extend(item.values())
         return value
 
 
