@@ -16,8 +16,9 @@ tables are marked as personal data; every column in them is structural (keys,
 tenant, timestamps and processing facts such as a suppression reason), so
 none needs a catalog field. Adapters must not import this module.
 
-The ``ix_visit_person_arrived`` index lives here because only segments ask
-"when did this person last visit?"; the CRM's own queries go by lead.
+The ``ix_visit_person_arrived`` and ``ix_consent_state_audience`` indexes live
+here because only segments and audiences ask "when did this person last
+visit?" and "what is this person's consent for the campaign?" per person.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from sqlalchemy import (
     Text,
 )
 
+from pulsecrm.consent.tables import consent_state
 from pulsecrm.crm.clinic_tables import visit
 from pulsecrm.store.base import STRUCTURAL, Base
 
@@ -148,3 +150,23 @@ suppression = Table(
 
 # "No visit for 180 days" asks for a person's visits; the CRM indexes visits by lead only.
 Index("ix_visit_person_arrived", visit.c.tenant_id, visit.c.person_id, visit.c.arrived_us)
+
+# The audience probes each segment member's consent for (purpose, channel); this index
+# answers the probe alone (SQLite would otherwise search the key, then fetch the row).
+Index(
+    "ix_consent_state_audience",
+    *(
+        consent_state.c[c]
+        for c in (
+            "tenant_id",
+            "person_id",
+            "purpose",
+            "channel",
+            "status",
+            "needs_renewal",
+            "minor_blocked",
+            "expires_us",
+            "by_guardian",
+        )
+    ),
+)

@@ -1,7 +1,8 @@
 """marketing (issue 5): segments, campaigns, templates, audiences, suppression.
 
 Also indexes ``visit`` by person and arrival, which segment filters such as
-"no visit for 180 days" need (declared in ``marketing/tables.py``).
+"no visit for 180 days" need, and ``consent_state`` by person covering what the
+audience build reads (both declared in ``marketing/tables.py``).
 
 Revision ID: 0006
 Revises: 0005
@@ -136,9 +137,26 @@ def upgrade() -> None:
         ["tenant_id", "person_id", "arrived_us"],
         unique=False,
     )
+    op.create_index(
+        "ix_consent_state_audience",
+        "consent_state",
+        [
+            "tenant_id",
+            "person_id",
+            "purpose",
+            "channel",
+            "status",
+            "needs_renewal",
+            "minor_blocked",
+            "expires_us",
+            "by_guardian",
+        ],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_consent_state_audience", table_name="consent_state")
     op.drop_index("ix_visit_person_arrived", table_name="visit")
     op.drop_table("suppression")
     op.drop_table("audience_report")
