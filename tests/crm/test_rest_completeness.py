@@ -29,7 +29,7 @@ def client(clinic: Clinic, installed: object) -> Iterator[TestClient]:
 
     with TestClient(
         create_app(installed, kernel=clinic.kernel), raise_server_exceptions=False
-    ) as c:  # type: ignore[arg-type]
+    ) as c:
         yield c
 
 

@@ -94,6 +94,8 @@ def test_followup_get_list_reschedule_and_reassign_within_scope(
     soon = now_us() + 2 * DAY_US
     assert client.get(f"{url}?due_to_us={soon}", headers=amy).json()["total"] == 1
     assert client.get(f"{url}?status=done", headers=amy).json()["total"] == 0
+    r = client.get(f"{url}?status=cancelled", headers=amy)
+    assert r.status_code == 422 and _error(r)[0] == "query.status"
     new_due = now_us() + 3 * DAY_US
     r = client.patch(f"{url}/{tasks[0]}", headers=amy, json={"due_us": new_due})
     assert r.status_code == 200 and r.json()["due_us"] == new_due
@@ -251,6 +253,8 @@ def test_get_person_is_masked_and_scoped_by_their_leads(clinic: Clinic, client: 
     assert "13912345678" not in r.text
     assert client.get(f"{V1}/people/{person}", headers=dan).status_code == 404
     assert client.get(f"{V1}/people/{OTHER_ID}", headers=amy).status_code == 404
+    r = client.get(f"{V1}/people/not-an-id", headers=amy)
+    assert r.status_code == 422 and _error(r)[0] == "path.person_id"
 
 
 # -- no wrong body is ever a 5xx --------------------------------------------------------------
