@@ -92,3 +92,22 @@ def test_requests_form_radio_group_works_by_keyboard(live_server: str, page: Any
         if order[-1] == "submit":
             break
     assert order == ["field-name", "field-phone", "field-email", "field-details", "submit"]
+
+
+def test_every_patient_page_fits_a_phone_and_a_desktop(
+    live_server: str, new_context: Any, shot: Any, capture_form: str, prefs_token: str
+) -> None:
+    from tests.web.conftest import DESKTOP, PHONE
+
+    for name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+        pg = new_context(viewport=viewport).new_page()
+        pages = zip(
+            ("home", "notice", "form", "preferences", "requests"),
+            _pages(live_server, capture_form, prefs_token),
+            strict=True,
+        )
+        for page_name, url in pages:
+            pg.goto(url)
+            overflow = pg.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, (name, url, overflow)
+            shot(pg, f"{name}-{page_name}")
