@@ -35,10 +35,15 @@ def notice(request: Request) -> HTMLResponse:
     with read_connection(kernel.engine) as conn, conn.begin():
         current = notice_for(conn, kernel.tenant_id(), locale)
     names = {p: kernel.catalog.purposes[p].name.get(locale) for p in kernel.catalog.purposes}
+    # What each purpose rests on, in words: "needs your (separate) consent" or why not.
+    basis = {
+        p.id: "separate" if p.separate_consent else p.legal_basis.value
+        for p in kernel.catalog.purposes.values()
+    }
     return render(
         request,
         "patient/notice.html",
-        {"notice": current, "purpose_names": names},
+        {"notice": current, "purpose_names": names, "basis": basis},
         status_code=200 if current else 404,
     )
 
