@@ -13,7 +13,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, delete, or_, select, update
 
 from pulsecrm.access.config import AuthConfig
 from pulsecrm.access.errors import SessionRequired
@@ -21,6 +21,7 @@ from pulsecrm.access.tables import web_session
 from pulsecrm.kernel.audit_records import now_us
 from pulsecrm.kernel.tables import user_account
 
+PURGE_AFTER_US = 7 * 86_400_000_000
 TOUCH_EVERY_US = 15_000_000
 """``last_seen`` is written at most this often (or a quarter of the idle timeout,
 if shorter), so browsing does not cost a database write per click."""
@@ -64,6 +65,15 @@ def create(
 ) -> str:
     raw = new_id()
     now = now_us()
+    # Housekeeping: the account's sessions that ended or expired over a week ago go
+    # (the audit log keeps every login and logout; the table only serves live ones).
+    conn.execute(
+        delete(web_session).where(
+            web_session.c.account_id == account_id,
+            or_(web_session.c.ended_us.is_not(None), web_session.c.expires_us < now),
+            web_session.c.last_seen_us < now - PURGE_AFTER_US,
+        )
+    )
     conn.execute(
         web_session.insert().values(
             id_hash=digest(raw),
