@@ -8,6 +8,7 @@ rows that are still ``queued``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ from pulsecrm.jobs.runtime import current_kernel
 from pulsecrm.marketing import sending
 
 SEND_QUEUE = "pulsecrm-send"
+log = logging.getLogger("pulsecrm.jobs")
 
 
 class RetryBatch(Exception):
@@ -38,17 +40,17 @@ def declare_actors(broker: Broker, *, queue_name: str = SEND_QUEUE) -> Actors:
     if queue_name in cache:
         return cache[queue_name]
 
-    def send_batch(tenant_id: int, message_ids: list[str]) -> dict[str, object]:
+    def send_batch(tenant_id: int, message_ids: list[str]) -> None:
         outcome = sending.send_batch(current_kernel(), tenant_id=tenant_id, message_ids=message_ids)
+        log.info("send batch: %s", outcome.as_dict())
         if outcome.deferred_until_us is not None:
             delay_ms = max(0, (outcome.deferred_until_us - _now_us()) // 1000)
             actors.send_batch.send_with_options(args=(tenant_id, message_ids), delay=delay_ms)
         elif outcome.requeued:
             raise RetryBatch(f"{outcome.requeued} message(s) to retry")
-        return outcome.as_dict()
 
-    def recover(tenant_id: int) -> dict[str, int]:
-        return sending.recover(current_kernel(), tenant_id=tenant_id)
+    def recover(tenant_id: int) -> None:
+        log.info("recover: %s", sending.recover(current_kernel(), tenant_id=tenant_id))
 
     actors = Actors(
         send_batch=dramatiq.actor(
