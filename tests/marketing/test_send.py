@@ -109,7 +109,7 @@ def _ids(app: Kernel, campaign_id: str) -> list[str]:
         return sending.enqueue_campaign(conn, tenant_id=app.tenant_id(), campaign_id=campaign_id)
 
 
-@pytest.mark.req("C1")
+@pytest.mark.req("C1", "B5")
 def test_the_address_is_revealed_only_inside_the_kernel_audited_for_the_campaign_purpose(
     app: Kernel, providers: Providers
 ) -> None:
