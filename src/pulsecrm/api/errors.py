@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from pulsecrm.api.nul_guard import NulGuard
 from pulsecrm.consent.errors import ConsentError
 from pulsecrm.kernel.errors import AccessDenied, InvalidValue, KernelError, UnknownPurpose
 
@@ -93,6 +94,7 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
+    app.add_middleware(NulGuard)
     app.add_exception_handler(KernelError, kernel_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
