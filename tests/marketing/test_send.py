@@ -394,3 +394,21 @@ def test_service_reminder_uses_the_service_purpose_and_ignores_marketing_opt_out
         adapters=fixed(adapter),
     )
     assert (again.status, again.skip_reason) == ("skipped", "suppressed")
+
+
+def test_a_throttled_service_message_ends_failed_for_the_caller_to_retry(
+    app: Kernel, providers: Providers
+) -> None:
+    notice = publish_all(app)
+    pid = person(app, notice, "13800138110", grants=())
+    providers.throttle = 1
+    outcome = sending.send_service_message(
+        app,
+        tenant_id=app.tenant_id(),
+        person_id=pid,
+        channel="sms",
+        purpose="service.appointment",
+        body="【北院口腔】提醒",
+        adapters=fixed(_aliyun(app, providers)),
+    )
+    assert (outcome.status, outcome.error) == ("failed", "isv.BUSINESS_LIMIT_CONTROL")

@@ -7,6 +7,7 @@ RabbitMQ queue; rows are claimed atomically, so they never send a message twice.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import signal
 import threading
@@ -15,7 +16,11 @@ from dramatiq import Broker, Worker
 
 from pulsecrm.jobs.actors import SEND_QUEUE, declare_actors
 from pulsecrm.jobs.broker import build_broker, check_broker
+from pulsecrm.jobs.runtime import current_kernel
+from pulsecrm.marketing import sending
 from pulsecrm.settings import Settings
+
+log = logging.getLogger("pulsecrm.jobs")
 
 
 def start_worker(broker: Broker, *, threads: int = 8, queue_name: str = SEND_QUEUE) -> Worker:
@@ -34,12 +39,23 @@ def run_until_signal(threads: int, queue_name: str = SEND_QUEUE) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    every = max(5.0, settings.send_lease_s / 2)
     try:
-        while not stop.wait(0.5):
-            pass
+        while not stop.wait(every):
+            recover_stale_sends()
     finally:
         worker.stop()
         broker.close()
+
+
+def recover_stale_sends() -> None:
+    """Settle messages a crashed worker left in ``sending`` (every half lease, every worker:
+    the updates are idempotent, so several workers doing it at once is harmless)."""
+    try:
+        kernel = current_kernel()
+        sending.recover(kernel, tenant_id=kernel.tenant_id())
+    except Exception:  # a failed sweep must not stop the worker; the next one retries
+        log.exception("recovering stale sends failed")
 
 
 def run_processes(processes: int, threads: int, queue_name: str = SEND_QUEUE) -> None:

@@ -617,7 +617,18 @@ def send_service_message(
         flush_every=1,
         body={message_id: (subject, body)},
     )
-    with read_connection(kernel.engine) as conn, conn.begin():
+    with kernel.engine.begin() as conn:
+        # Nobody re-enqueues a service message: a retryable error ends it as failed,
+        # and the caller (the reminder dispatcher) decides whether to try again.
+        conn.execute(
+            update(message)
+            .where(
+                message.c.tenant_id == tenant_id,
+                message.c.id == message_id,
+                message.c.status == store.QUEUED,
+            )
+            .values(status=store.FAILED)
+        )
         row = conn.execute(
             message.select().where(message.c.tenant_id == tenant_id, message.c.id == message_id)
         ).one()
