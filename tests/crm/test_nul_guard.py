@@ -58,7 +58,7 @@ def test_literal_backslash_u0000_text_is_not_a_nul(clinic: Clinic, client: TestC
     r = client.post(
         "/api/v1/leads",
         headers={**amy, "content-type": "application/json"},
-        content='{"person_id": "%s", "channel": "x\\\\u0000"}' % person,
+        content='{"person_id": "' + person + '", "channel": "x\\\\u0000"}',
     )
     assert r.status_code == 201, r.text
     with clinic.kernel.engine.connect() as conn:
