@@ -232,6 +232,9 @@ def build_audience(
             campaign_audience.c.campaign_id == campaign_id,
         )
     )
+    if conn.dialect.name == "postgresql":
+        # JIT compiling this one-off statement costs more than it saves (~0.5 s at 1M people)
+        conn.exec_driver_sql("SET LOCAL jit = off")
     temp = _temp_table()
     temp.create(conn)
     try:
