@@ -26,12 +26,15 @@ MAX_EXTENSION_DAYS = 60
 DAY_US = 86_400_000_000
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _to_dt(us: int) -> datetime:
-    return datetime.fromtimestamp(us / 1_000_000, UTC)
+    return EPOCH + timedelta(microseconds=us)  # exact: no float on the way
 
 
 def _to_us(moment: datetime) -> int:
-    return int(moment.timestamp()) * 1_000_000 + moment.microsecond
+    return (moment - EPOCH) // timedelta(microseconds=1)
 
 
 def add_calendar_month(moment: datetime) -> datetime:
