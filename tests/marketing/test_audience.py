@@ -24,7 +24,9 @@ from tests.marketing.population import campaign_for, event, grant, person, publi
 SMS = ("marketing.sms", "sms")
 
 
-def _sent(clinic: Clinic, who: str, days_ago: float, channel: str = "sms") -> None:
+def _sent(
+    clinic: Clinic, who: str, days_ago: float, channel: str = "sms", purpose: str = "marketing.sms"
+) -> None:
     at = now_us() - int(days_ago * DAY_US)
     with clinic.kernel.engine.begin() as conn:
         conn.execute(
@@ -34,7 +36,7 @@ def _sent(clinic: Clinic, who: str, days_ago: float, channel: str = "sms") -> No
                 campaign_id=new_id(),
                 person_id=who,
                 channel=channel,
-                purpose="marketing.sms",
+                purpose=purpose,
                 status="sent",
                 attempts=1,
                 queued_us=at,
@@ -56,7 +58,7 @@ def _suppress(clinic: Clinic, who: str, channel: str) -> None:
         )
 
 
-@pytest.mark.req("B5", "C1", "C4")
+@pytest.mark.req("B5", "C1", "C3", "C4")
 def test_exclusions_are_counted_under_their_first_reason(clinic: Clinic) -> None:
     k = clinic.kernel
     first = publish(k)
@@ -121,6 +123,7 @@ def test_exclusions_are_counted_under_their_first_reason(clinic: Clinic) -> None
     _sent(clinic, p["capped"], 1)
     _sent(clinic, p["capped"], 2)
     _sent(clinic, p["capped"], 3, channel="email")  # other channels do not count
+    _sent(clinic, p["capped_long_ago"], 1, purpose="service.appointment")  # nor reminders
     _sent(clinic, p["capped_long_ago"], 10)
     _sent(clinic, p["capped_long_ago"], 11)
     campaign_id = campaign_for(clinic, {"filter": "city", "in": ["上海"]})
@@ -262,3 +265,31 @@ def test_locale_follows_the_consent_language_when_both_templates_exist(clinic: C
         ).all()
         locales = {row[0]: row[1] for row in rows}
     assert locales == {a: "zh-CN", b: "en"}
+
+
+@pytest.mark.req("C3", "B6")
+def test_a_refused_sms_request_is_never_put_again_by_a_campaign(clinic: Clinic) -> None:
+    """No reply = refused (the consent module's timeout); a refusal is final for marketing:
+    every SMS audience leaves the person out, rebuild after rebuild, until they opt in."""
+    from pulsecrm.consent.service import may_ask
+
+    k = clinic.kernel
+    notice = publish(k)
+    refused, granted = person(k, source="douyin"), person(k, source="douyin")
+    decide(k, refused, notice, ("marketing.sms", "sms", Kind.REFUSE))
+    grant(k, notice, granted, SMS)
+    campaign_id = campaign_for(clinic, {"filter": "source", "in": ["douyin"]})
+    for _ in range(2):
+        with k.engine.begin() as conn:
+            report = audience.build_audience(
+                k, conn, tenant_id=clinic.tenant_id, campaign_id=campaign_id, now_us=now_us()
+            )
+        assert report.included == 1 and report.excluded == {"withdrawn": 1}
+    with k.engine.connect() as conn:
+        assert not may_ask(conn, clinic.tenant_id, refused, "marketing.sms", "sms")
+    grant(k, notice, refused, SMS)  # they start it themselves: now included
+    with k.engine.begin() as conn:
+        report = audience.build_audience(
+            k, conn, tenant_id=clinic.tenant_id, campaign_id=campaign_id, now_us=now_us()
+        )
+    assert report.included == 2

@@ -15,8 +15,9 @@ so a person who objected is reported as objecting rather than as merely
 6. ``minor_without_guardian`` — under 14 (birth year on the profile, checked now, so a
    corrected birth date counts) and the grant was not a guardian's (B8)
 7. ``hipaa_authorization_missing`` — HIPAA marketing without an authorisation (C7)
-8. ``frequency_capped`` — already sent ``frequency_cap`` messages on the channel in
-   the window (``message`` rows with status ``sent``)
+8. ``frequency_capped`` — already sent ``frequency_cap`` marketing messages on the
+   channel in the window (``message`` rows with status ``sent``; service messages
+   such as appointment reminders do not count)
 
 The classification lands in a temporary table in one INSERT … SELECT; the
 included people are copied to ``campaign_audience`` and the reasons counted
@@ -143,6 +144,8 @@ def classified(
             message.c.channel == found.channel,
             message.c.sent_us >= since,
             message.c.status == "sent",
+            # service messages (appointment reminders) do not use up the marketing cap
+            message.c.purpose.like("marketing.%"),
         )
         .group_by(message.c.person_id)
         .having(func.count() >= found.frequency_cap)
