@@ -62,6 +62,11 @@ def test_request_from_the_preference_link_is_tied_to_the_person(
     [stored] = _queue(app)
     assert stored.channel == "signed_link" and stored.linked_to_person
     assert stored.request_type == "copy"
+    # Back on the preference centre, the request is listed with its due date.
+    page.goto(f"{live_server}/p/preferences/{prefs_token}")
+    listed = page.locator("#requests-title + ul").inner_text()
+    assert stored.reference in listed and "获取我的信息副本" in listed
+    assert _datetime_us(stored.due_us, "%Y-%m-%d") in listed
 
 
 @pytest.mark.req("F1")

@@ -370,6 +370,19 @@ def find_by_reference(conn: Connection, *, tenant_id: int, reference: str) -> Re
     return _view(row)
 
 
+def requests_of_person(
+    conn: Connection, *, tenant_id: int, person_id: str, limit: int = 20
+) -> list[RequestView]:
+    """A person's own requests (those tied to them), newest first; no personal data."""
+    rows = conn.execute(
+        select(dsr_request)
+        .where(dsr_request.c.tenant_id == tenant_id, dsr_request.c.person_id == person_id)
+        .order_by(dsr_request.c.received_us.desc())
+        .limit(limit)
+    ).all()
+    return [_view(r) for r in rows]
+
+
 def history(conn: Connection, *, tenant_id: int, request_id: str) -> list[dict[str, Any]]:
     _load(conn, tenant_id, request_id)
     rows = conn.execute(

@@ -20,6 +20,7 @@ from pulsecrm.consent.errors import ConsentError
 from pulsecrm.consent.ledger import NO_CHANNEL, Kind, events_of
 from pulsecrm.consent.receipts import build_bundle
 from pulsecrm.kernel.runtime import Kernel
+from pulsecrm.rights import requests as rights
 from pulsecrm.store.engine import read_connection
 from pulsecrm.web import i18n
 from pulsecrm.web.patient_common import (
@@ -103,6 +104,9 @@ def _page(request: Request, token: str, status_code: int = 200, **extra: Any) ->
     locale = i18n.negotiate(request)
     with read_connection(kernel.engine) as conn, conn.begin():
         cards, notice = preference_items(conn, kernel, claims.tenant_id, claims.person_id, locale)
+        requests = rights.requests_of_person(
+            conn, tenant_id=claims.tenant_id, person_id=claims.person_id
+        )
     done = request.query_params.get("done")
     return render(
         request,
@@ -115,6 +119,7 @@ def _page(request: Request, token: str, status_code: int = 200, **extra: Any) ->
             "done": done if done in DONE else None,
             "expires": claims.expires,
             "error": None,
+            "requests": [{"view": r, "clock": r.clock()} for r in requests],
             **extra,
         },
         status_code=status_code,
