@@ -46,7 +46,7 @@ from pulsecrm.kernel.audit_records import now_us
 from pulsecrm.kernel.context import AccessContext
 from pulsecrm.marketing import campaigns, sending
 from pulsecrm.marketing import sending_store as store
-from pulsecrm.marketing.send_tables import message, message_event
+from pulsecrm.marketing.send_tables import message_event
 from pulsecrm.marketing.tables import campaign, campaign_audience, campaign_template, segment
 from pulsecrm.settings import Settings
 from pulsecrm.store.bulk import bulk_insert
@@ -301,17 +301,12 @@ def run(
             plain.send(tenant_id, batch)
     while True:
         with read_connection(kernel.engine) as conn:
-            pending = conn.execute(
-                select(func.count()).where(
-                    message.c.campaign_id == campaign_id,
-                    message.c.status.in_((store.QUEUED, store.SENDING)),
-                )
-            ).scalar_one()
+            pending = store.has_pending(conn, tenant_id=tenant_id, campaign_id=campaign_id)
         if not pending:
             break
         if time.perf_counter() - t0 > args.timeout:
-            raise SystemExit(f"{side}: {pending} messages still pending after {args.timeout}s")
-        time.sleep(0.05)
+            raise SystemExit(f"{side}: messages still pending after {args.timeout}s")
+        time.sleep(0.1)
     elapsed = time.perf_counter() - t0
     Path(stop_file).touch()
     for w in workers:

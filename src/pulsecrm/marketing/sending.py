@@ -16,7 +16,8 @@ The per-message pipeline (one worker, one batch of message ids):
    links only for people who consented to tracking (C9);
 5. **send** through the channel adapter at the provider's rate, with the
    message id as the provider idempotency key;
-6. **record** ``sent``/``failed`` and events. A crash between 5 and 6
+6. **record** ``sent``/``failed`` and events (every half second or 500 sends, and
+   whenever the worker unwinds). A crash between 5 and 6
    leaves the row ``sending``; ``recover`` settles it after the lease
    without ever sending it twice (see ``sending_store``).
 """
@@ -24,6 +25,7 @@ The per-message pipeline (one worker, one batch of message ids):
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -58,6 +60,9 @@ SENDER_ROLE = "message_sender"
 SENDER_ACTOR = "job:send"
 UNSUBSCRIBE_TTL_DAYS = 400
 HARD_BOUNCE_CODES = ("smtp_550", "smtp_551", "smtp_553")
+# Outcomes are recorded at least this often (and every ``flush_every`` sends): after
+# a hard kill, at most this much sending is left as ``outcome_unknown``.
+FLUSH_INTERVAL_S = 0.5
 
 AdapterLookup = Callable[[str], ChannelAdapter]
 
@@ -144,8 +149,7 @@ def start_campaign(
 
 def settle_campaign(conn: Connection, *, tenant_id: int, campaign_id: str) -> bool:
     """``sending`` → ``done`` once no message is queued or in flight; True when it is done."""
-    counts = store.status_counts(conn, tenant_id=tenant_id, campaign_id=campaign_id)
-    if counts.get(store.QUEUED) or counts.get(store.SENDING):
+    if store.has_pending(conn, tenant_id=tenant_id, campaign_id=campaign_id):
         return False
     found = campaigns.load_campaign(conn, tenant_id, campaign_id)
     if found.status == "sending":
@@ -166,7 +170,7 @@ def send_batch(
     settings: Settings | None = None,
     adapters: AdapterLookup | None = None,
     now_us: int | None = None,
-    flush_every: int = 50,
+    flush_every: int = 500,
     body: dict[str, tuple[str | None, str]] | None = None,
 ) -> BatchOutcome:
     """Send the queued messages among ``message_ids``; rows another worker holds are left alone.
@@ -432,6 +436,7 @@ def _deliver(
         buckets.append(_campaign_bucket(campaign.id, float(campaign.send_rate_per_s)))
     finished: list[dict[str, Any]] = []
     events: list[tuple[str, str, int, str]] = []
+    last_flush = time.monotonic()
     try:
         for item in pending:
             outbound = _compose(kernel, settings, tenant_id, campaign, purpose, channel, item, body)
@@ -456,8 +461,11 @@ def _deliver(
                 if result.delivered:
                     events.append((item.row.id, "delivered", at, result.provider))
                 outcome.sent += 1
-            if len(finished) >= flush_every:
+            if len(finished) >= flush_every or (
+                finished and time.monotonic() - last_flush >= FLUSH_INTERVAL_S
+            ):
                 _flush(kernel, tenant_id, finished, events)
+                last_flush = time.monotonic()
     finally:
         # Whatever happened, what was sent is recorded; a crash mid-send
         # leaves only the message in flight in ``sending`` (see module doc).

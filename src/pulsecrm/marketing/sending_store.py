@@ -279,6 +279,20 @@ def sent_counts(
     return counts
 
 
+def has_pending(conn: Connection, *, tenant_id: int, campaign_id: str) -> bool:
+    """Is any message of the campaign queued or in flight? (one index probe, not a count)"""
+    found = conn.execute(
+        select(message.c.id)
+        .where(
+            message.c.tenant_id == tenant_id,
+            message.c.campaign_id == campaign_id,
+            message.c.status.in_((QUEUED, SENDING)),
+        )
+        .limit(1)
+    ).first()
+    return found is not None
+
+
 def status_counts(conn: Connection, *, tenant_id: int, campaign_id: str) -> dict[str, int]:
     rows = conn.execute(
         select(message.c.status, func.count())
