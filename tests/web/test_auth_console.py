@@ -235,3 +235,30 @@ def test_break_glass_purpose_grant_adds_a_reveal_purpose(app: Kernel, client: An
     entry = audit_rows(app, action="reveal", subject=pid, outcome="allowed")[-1]
     assert entry["role"] == "break_glass" and entry["actor"].startswith("ida.desk#bg-")
     assert entry["purpose"] == "service.followup"
+
+
+@pytest.mark.req("H1", "H6")
+def test_users_page_creates_named_accounts_only_and_resets_mfa(app: Kernel, client: Any) -> None:
+    make_user(app, "joe.privacy", "privacy_officer")
+    client_login(client, "joe.privacy", enrol(app, "joe.privacy"))
+    page = client.get("/staff/privacy/users")
+    token = csrf_of(page.text)
+    form = {"display_name": "前台", "role": "front_desk", "password": PASSWORD, "csrf_token": token}
+    generic = client.post("/staff/privacy/users", data={**form, "username": "frontdesk"})
+    assert generic.status_code == 422 and "frontdesk" not in str(
+        [r["detail"] for r in audit_rows(app, action="account")]
+    )
+    made = client.post("/staff/privacy/users", data={**form, "username": "kai.desk"})
+    assert made.status_code == 200 and "kai.desk" in made.text
+    dup = client.post("/staff/privacy/users", data={**form, "username": "kai.desk"})
+    assert dup.status_code == 422
+    bg = client.post(
+        "/staff/privacy/users", data={**form, "username": "lee.bg", "role": "break_glass"}
+    )
+    assert bg.status_code == 422
+    created = audit_rows(app, action="account")
+    assert len(created) == 1 and "kai.desk" in str(created[0]["detail"])
+    # The new account must enrol a second factor; then the privacy area is closed to it.
+    assert client_login(client, "kai.desk").url.path == "/staff/mfa"
+    client_login(client, "kai.desk", enrol(app, "kai.desk"))
+    assert client.get("/staff/privacy/users").status_code == 403
