@@ -66,6 +66,7 @@ def _submit(client: TestClient, notice: str, **changes: Any) -> Any:
         },
         "decisions": [
             {"purpose": "marketing.personalized_health", "granted": True, "channel": "sms"},
+            {"purpose": "marketing.personalized_health", "granted": True, "channel": "wechat"},
             {"purpose": "marketing.sms", "granted": False},
         ],
         "notice_hash": notice,
@@ -96,17 +97,18 @@ def test_a_submission_stores_person_lead_decisions_and_sealed_answers_together(
     r = _submit(client, form)
     assert r.status_code == 201, r.text
     stored = r.json()
-    assert stored["consent_events"] == 2  # the refusal is recorded too
+    assert stored["consent_events"] == 3  # one per box and channel; the refusal too
     with k.engine.connect() as conn:
         row = conn.execute(select(form_submission)).one()
         the_lead = conn.execute(select(lead).where(lead.c.id == stored["lead_id"])).one()
-        kinds = dict(
-            conn.execute(
-                select(consent_event.c.purpose, consent_event.c.kind).where(
-                    consent_event.c.person_id == row.person_id
-                )
-            ).all()
-        )
+        kinds = {
+            (r.purpose, r.channel): r.kind
+            for r in conn.execute(
+                select(
+                    consent_event.c.purpose, consent_event.c.channel, consent_event.c.kind
+                ).where(consent_event.c.person_id == row.person_id)
+            )
+        }
     assert row.notice_hash == form
     assert b"missing_teeth" not in row.answers and "糖尿病".encode() not in row.answers
     assert (the_lead.channel, the_lead.utm_source, the_lead.utm_campaign) == (
@@ -114,7 +116,11 @@ def test_a_submission_stores_person_lead_decisions_and_sealed_answers_together(
         "baidu",
         "implant-winter",
     )
-    assert kinds == {"marketing.personalized_health": "grant", "marketing.sms": "refuse"}
+    assert kinds == {
+        ("marketing.personalized_health", "sms"): "grant",
+        ("marketing.personalized_health", "wechat"): "grant",
+        ("marketing.sms", "sms"): "refuse",
+    }
     # the same person again (another spelling of the phone) is not doubled
     again = _submit(client, form, values={"name": "陈静", "phone": "13912345678"}, decisions=[])
     assert again.status_code == 201, again.text
@@ -157,6 +163,15 @@ def test_health_answers_without_the_separate_consent_store_nothing(
         ({"values": {"phone": "13912345678", "id_number": "110101199003074514"}}, "id_number"),
         ({"values": {"phone": "not-a-number"}}, "phone"),
         ({"decisions": [{"purpose": "sharing.partner", "granted": True}]}, "decisions"),
+        (
+            {
+                "decisions": [
+                    {"purpose": "marketing.sms", "granted": True},
+                    {"purpose": "marketing.sms", "granted": False, "channel": "sms"},
+                ]
+            },
+            "decisions",
+        ),
         ({"extra": 1}, "extra"),
         ({"values": {"name": "陈静"}}, "phone"),
     ],

@@ -127,7 +127,7 @@ def _check_decisions(
     asked = {p for p in form.purposes if kernel.catalog.purposes[p].needs_consent}
     if any(kernel.catalog.fields[f].category is Category.HEALTH for f in form.fields):
         asked.add(HEALTH_CONSENT_PURPOSE)
-    seen: set[str] = set()
+    seen: set[tuple[str, str | None]] = set()
     for decision in decisions:
         if decision.purpose not in asked:
             raise InvalidValue(
@@ -135,13 +135,14 @@ def _check_decisions(
                 f"this form does not ask about {decision.purpose!r}",
                 f"该表单未询问处理目的 {decision.purpose!r}",
             )
-        if decision.purpose in seen:
+        key = (decision.purpose, _channel(kernel, decision))
+        if key in seen:
             raise InvalidValue(
                 "decisions",
-                f"{decision.purpose!r} decided twice",
-                f"处理目的 {decision.purpose!r} 重复",
+                f"{decision.purpose!r} decided twice for the same channel",
+                f"处理目的 {decision.purpose!r} 在同一渠道重复",
             )
-        seen.add(decision.purpose)
+        seen.add(key)
     health_granted = any(d.purpose == HEALTH_CONSENT_PURPOSE and d.granted for d in decisions)
     if answers and not health_granted:
         raise ConsentMissing(
