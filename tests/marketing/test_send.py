@@ -412,3 +412,24 @@ def test_a_throttled_service_message_ends_failed_for_the_caller_to_retry(
         adapters=fixed(_aliyun(app, providers)),
     )
     assert (outcome.status, outcome.error) == ("failed", "isv.BUSINESS_LIMIT_CONTROL")
+
+
+@pytest.mark.req("C1")
+def test_an_sms_opt_out_stops_the_outbox_stand_in_too(app: Kernel) -> None:
+    from pulsecrm.channels.outbox import OutboxAdapter
+
+    notice = publish_all(app)
+    pid = person(app, notice, "13800138120")
+    campaign_id = campaign(app, channel="outbox")
+    with app.engine.begin() as conn:
+        suppress(
+            conn,
+            tenant_id=app.tenant_id(),
+            person_id=pid,
+            channel="sms",
+            reason="td_reply",
+            source="test",
+            now_us=now_us(),
+        )
+    outcome = _send(app, campaign_id, OutboxAdapter(app.settings))
+    assert outcome.sent == 0 and outcome.skipped["suppressed"] == 1

@@ -268,6 +268,7 @@ def _send_group(
             person_ids=people,
             channel=channel,
             reasons=None if campaign is not None else checks.SERVICE_SUPPRESSIONS,
+            also=checks.consent_channel(kernel, purpose, channel),
         )
         capped: set[str] = set()
         locales: dict[str, str] = {}

@@ -64,14 +64,17 @@ def suppressed(
     person_ids: Sequence[str],
     channel: str,
     reasons: Sequence[str] | None = None,
+    also: str | None = None,
 ) -> set[str]:
-    """People suppressed on ``channel`` or on every channel (``*``)."""
+    """People suppressed on ``channel`` (or ``also``, the channel the outbox stands in for)
+    or on every channel (``*``)."""
+    channels = sorted({channel, also or channel, ALL_CHANNELS})
     found: set[str] = set()
     for chunk in _chunks(person_ids):
         query = select(suppression.c.person_id).where(
             suppression.c.tenant_id == tenant_id,
             suppression.c.person_id.in_(chunk),
-            suppression.c.channel.in_([channel, ALL_CHANNELS]),
+            suppression.c.channel.in_(channels),
         )
         if reasons is not None:
             query = query.where(suppression.c.reason.in_(list(reasons)))
