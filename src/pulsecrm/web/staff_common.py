@@ -3,7 +3,7 @@ the caller's row scope, the purposes a role may use, and small display helpers."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -43,9 +43,29 @@ def page(
     return render(
         request,
         template,
-        {"staff": staff, "section": section, **(context or {})},
+        {
+            "staff": staff,
+            "section": section,
+            **catalog_names(kernel_of(request), staff.locale),
+            **(context or {}),
+        },
         status_code=status_code,
     )
+
+
+def catalog_names(kernel: Kernel, locale: str) -> dict[str, Callable[[str], str]]:
+    """``role_name`` and ``purpose_name`` for templates, from the catalog (never stale)."""
+    roles, purposes = kernel.catalog.roles, kernel.catalog.purposes
+
+    def role_name(role: str) -> str:
+        spec = roles.get(role)
+        return spec.name.get(locale) if spec else role
+
+    def purpose_name(purpose: str) -> str:
+        spec = purposes.get(purpose)
+        return spec.name.get(locale) if spec else purpose
+
+    return {"role_name": role_name, "purpose_name": purpose_name}
 
 
 @contextmanager

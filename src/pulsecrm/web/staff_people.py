@@ -39,7 +39,14 @@ from pulsecrm.kernel.runtime import Kernel
 from pulsecrm.kernel.vault_records import PersonView
 from pulsecrm.store.engine import read_connection
 from pulsecrm.web.auth_session import Staff, StaffRoute, current_staff, kernel_of, staff_form
-from pulsecrm.web.staff_common import fields_for, list_purpose, page, reveal_purposes, unit
+from pulsecrm.web.staff_common import (
+    catalog_names,
+    fields_for,
+    list_purpose,
+    page,
+    reveal_purposes,
+    unit,
+)
 from pulsecrm.web.templating import render
 
 router = APIRouter(route_class=StaffRoute, tags=["staff"], include_in_schema=False)
@@ -347,6 +354,7 @@ def reveal(
         request,
         "staff/_revealed.html",
         {
+            **catalog_names(kernel, staff.locale),
             "person_id": person_id,
             "field": field,
             "value": view.values.get(field),
@@ -379,6 +387,7 @@ def masked(
         request,
         "staff/_field.html",
         {
+            **catalog_names(kernel, staff.locale),
             "person_id": person_id,
             "field": field,
             "value": view.values.get(field),
