@@ -9,7 +9,7 @@ that caused the block and a repeat adds nothing.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, and_, exists, select
+from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from pulsecrm.marketing.tables import suppression
@@ -48,17 +48,6 @@ def suppress(
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(suppression).values(**values).on_conflict_do_nothing()
     conn.execute(statement)
-
-
-def suppressed_clause(tenant_id: object, person_id: object, channel: object) -> object:
-    """The EXISTS predicate for "suppressed on this channel or on every channel" (set-based use)."""
-    return exists().where(
-        and_(
-            suppression.c.tenant_id == tenant_id,
-            suppression.c.person_id == person_id,
-            suppression.c.channel.in_([channel, ALL_CHANNELS]),
-        )
-    )
 
 
 def is_suppressed(conn: Connection, *, tenant_id: int, person_id: str, channel: str) -> bool:
