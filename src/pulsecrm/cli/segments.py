@@ -64,9 +64,7 @@ def preview_command(
     if result["sample"]:
         table = Table("person", "name", "contact", "gender", "city")
         for row in result["sample"]:
-            contact = next(
-                (row[k] for k in ("phone", "email", "wechat_openid") if k in row), None
-            )
+            contact = next((row[k] for k in ("phone", "email", "wechat_openid") if k in row), None)
             table.add_row(
                 row["person_id"][:8],
                 str(row.get("name") or "—"),

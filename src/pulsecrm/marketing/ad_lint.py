@@ -110,9 +110,7 @@ def banned_claims(text: str) -> list[Finding]:
     return list(found.values())
 
 
-def check_certificate(
-    *, locale: str, cert_id: str | None, expires: date | None, on: date
-) -> None:
+def check_certificate(*, locale: str, cert_id: str | None, expires: date | None, on: date) -> None:
     field = f"templates.{locale}"
     if not cert_id or not CERT_ID.match(cert_id.strip()):
         raise AdRejected(

@@ -40,8 +40,10 @@ class TemplateRules:
 
 @lru_cache(maxsize=1)
 def rules() -> TemplateRules:
-    text = resources.files("pulsecrm.marketing").joinpath("data/template_rules.yaml").read_text(
-        encoding="utf-8"
+    text = (
+        resources.files("pulsecrm.marketing")
+        .joinpath("data/template_rules.yaml")
+        .read_text(encoding="utf-8")
     )
     data: dict[str, Any] = yaml.safe_load(text)
     return TemplateRules(
