@@ -140,3 +140,39 @@ def test_cli_campaign_send_runs_in_process_and_marks_the_campaign_done(
     with app.engine.connect() as conn:
         assert load_campaign(conn, app.tenant_id(), campaign_id).status == "done"
     assert len(_outbox_lines(app)) == 3
+
+
+def test_api_send_starts_a_scheduled_campaign_in_process(
+    app: Kernel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pulsecrm.marketing.campaigns import load_campaign
+    from pulsecrm.marketing.scheduling import schedule_campaign
+    from tests.helpers import ctx
+    from tests.marketing.send_helpers import api_client, bearer
+
+    notice = publish_all(app)
+    for n in range(3):
+        person(app, notice, f"1380013852{n}")
+    campaign_id = campaign(app, channel="outbox")
+    manager = bearer(app, "li.marketing", "marketing_manager")
+    with api_client(app) as client:
+        draft = client.post(f"/api/v1/campaigns/{campaign_id}/send", headers=manager)
+        assert draft.status_code == 409 and draft.json()["error"]["field"] == "status"
+        who = ctx(app, "marketing_manager", "marketing.sms", actor="li.marketing")
+        with app.engine.begin() as conn:
+            schedule_campaign(conn, app, who, campaign_id)
+        refused = client.post(
+            f"/api/v1/campaigns/{campaign_id}/send",
+            headers=bearer(app, "amy.consultant", "consultant"),
+        )
+        assert refused.status_code == 403
+        r = client.post(f"/api/v1/campaigns/{campaign_id}/send", headers=manager)
+        assert r.status_code == 202 and r.json() == {
+            "campaign_id": campaign_id,
+            "queued": 3,
+            "mode": "in_process",
+        }
+        report = client.get(f"/api/v1/campaigns/{campaign_id}/attribution", headers=manager)
+    assert report.json()["messages"] == {"sent": 3}
+    with app.engine.connect() as conn:
+        assert load_campaign(conn, app.tenant_id(), campaign_id).status == "done"

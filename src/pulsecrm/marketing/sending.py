@@ -119,6 +119,13 @@ def enqueue_campaign(
 SENDABLE = ("scheduled", "sending")
 
 
+class QueueDown(CampaignState):
+    """The campaign cannot be handed to the queue now (broker down, no worker for a delay)."""
+
+    code = "queue_unavailable"
+    http_status = 503
+
+
 @dataclass(frozen=True)
 class Started:
     campaign_id: str
