@@ -262,3 +262,21 @@ def test_users_page_creates_named_accounts_only_and_resets_mfa(app: Kernel, clie
     assert client_login(client, "kai.desk").url.path == "/staff/mfa"
     client_login(client, "kai.desk", enrol(app, "kai.desk"))
     assert client.get("/staff/privacy/users").status_code == 403
+
+
+@pytest.mark.req("D2")
+def test_people_search_by_blind_index_stays_in_scope_and_masked(app: Kernel, client: Any) -> None:
+    mine = make_user(app, "kim.consult", "consultant")
+    other = make_user(app, "lou.consult", "consultant")
+    pid = add_person(
+        app, mine, {"name": "孙丽", "phone": "13611112222", "email": "sun.li@example.cn"}
+    )
+    add_person(app, other, {"name": "钱多", "phone": "13633334444"})
+    client_login(client, "kim.consult", enrol(app, "kim.consult"))
+    found = client.get("/staff/people", params={"kind": "phone", "q": "136 1111 2222"})
+    assert f"/staff/people/{pid}" in found.text and "13611112222" not in found.text
+    by_mail = client.get("/staff/people", params={"kind": "email", "q": "SUN.LI@example.cn"})
+    assert f"/staff/people/{pid}" in by_mail.text and "sun.li@example.cn" not in by_mail.text
+    hidden = client.get("/staff/people", params={"kind": "phone", "q": "13633334444"})
+    assert "/staff/people/" not in hidden.text.split("<tbody>")[1]  # another team's person
+    assert audit_rows(app, action="search", actor="kim.consult")
