@@ -36,3 +36,35 @@ class TokenBucket:
                 pause = (tokens - self._tokens) / self.rate
             time.sleep(pause)
             waited += pause
+
+
+class SharedRate:
+    """``rate`` sends per second across every worker sharing one Redis.
+
+    A per-process :class:`TokenBucket` lets N worker processes send N times
+    the provider's rate; with a Redis queue the limit is kept in Redis
+    instead (Dramatiq's window rate limiter: a counter per second and key),
+    so the provider sees at most ``rate`` per second whatever the number of
+    workers. ``acquire`` waits for the next second when this one is used up.
+    """
+
+    def __init__(self, url: str, key: str, rate: float) -> None:
+        from dramatiq.rate_limits import WindowRateLimiter
+        from dramatiq.rate_limits.backends import RedisBackend
+
+        self.rate = rate
+        self._limiter = WindowRateLimiter(
+            RedisBackend(url=url), key, limit=max(1, int(rate)), window=1
+        )
+
+    def acquire(self, tokens: float = 1.0) -> float:
+        if self.rate <= 0:
+            return 0.0
+        waited = 0.0
+        while True:
+            with self._limiter.acquire(raise_on_failure=False) as acquired:
+                if acquired:
+                    return waited
+            pause = 1.0 - (time.time() % 1.0) + 0.005
+            time.sleep(pause)
+            waited += pause

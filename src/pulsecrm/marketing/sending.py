@@ -41,7 +41,7 @@ from pulsecrm.channels import (
     ProviderResult,
     adapter_for,
 )
-from pulsecrm.channels.rate import TokenBucket
+from pulsecrm.channels.rate import SharedRate, TokenBucket
 from pulsecrm.consent.tokens import make_link_token, unsubscribe_scope
 from pulsecrm.kernel.audit_records import now_us as clock_us
 from pulsecrm.kernel.context import AccessContext
@@ -439,9 +439,9 @@ def _deliver(
     if not pending:
         return
     adapter = lookup(channel)
-    buckets = [_provider_bucket(adapter)]
+    buckets = [_provider_bucket(settings, adapter)]
     if campaign is not None and campaign.send_rate_per_s:
-        buckets.append(_campaign_bucket(campaign.id, float(campaign.send_rate_per_s)))
+        buckets.append(_campaign_bucket(settings, campaign.id, float(campaign.send_rate_per_s)))
     finished: list[dict[str, Any]] = []
     events: list[tuple[str, str, int, str]] = []
     last_flush = time.monotonic()
@@ -480,25 +480,30 @@ def _deliver(
         _flush(kernel, tenant_id, finished, events)
 
 
-_BUCKETS: dict[tuple[str, int | str], TokenBucket] = {}
+_BUCKETS: dict[tuple[str, str], TokenBucket | SharedRate] = {}
 _BUCKETS_LOCK = threading.Lock()
 
 
-def _bucket(key: tuple[str, int | str], rate: float) -> TokenBucket:
+def _bucket(settings: Settings, key: str, rate: float) -> TokenBucket | SharedRate:
+    """With a Redis queue the rate is shared by every worker (kept in Redis); otherwise
+    it holds per worker process, shared by its threads."""
+    url = settings.queue_url or ""
+    shared = url.startswith(("redis://", "rediss://"))
+    cache_key = (url if shared else "", key)
     with _BUCKETS_LOCK:
-        bucket = _BUCKETS.get(key)
+        bucket = _BUCKETS.get(cache_key)
         if bucket is None or bucket.rate != rate:
-            bucket = _BUCKETS[key] = TokenBucket(rate)
+            bucket = SharedRate(url, f"pulsecrm-rate:{key}", rate) if shared else TokenBucket(rate)
+            _BUCKETS[cache_key] = bucket
         return bucket
 
 
-def _provider_bucket(adapter: ChannelAdapter) -> TokenBucket:
-    """The provider's rate in this worker process (shared by its threads)."""
-    return _bucket(("provider", id(adapter)), float(adapter.rate_per_s))
+def _provider_bucket(settings: Settings, adapter: ChannelAdapter) -> TokenBucket | SharedRate:
+    return _bucket(settings, f"provider:{adapter.provider}", float(adapter.rate_per_s))
 
 
-def _campaign_bucket(campaign_id: str, rate: float) -> TokenBucket:
-    return _bucket(("campaign", campaign_id), rate)
+def _campaign_bucket(settings: Settings, campaign_id: str, rate: float) -> TokenBucket | SharedRate:
+    return _bucket(settings, f"campaign:{campaign_id}", rate)
 
 
 def _failed(
