@@ -43,3 +43,26 @@ def test_two_workers_together_stay_under_the_providers_rate() -> None:
     per_second = Counter(int(t) for t in stamps)
     assert len(stamps) == 36 and time.monotonic() - start > 2.0
     assert len(per_second) >= 4 and max(per_second.values()) <= 11
+
+
+def test_block_reservations_keep_a_high_rate_with_few_round_trips() -> None:
+    key = f"test-{uuid.uuid4().hex}"
+    workers = [SharedRate(URL, key, 200), SharedRate(URL, key, 200)]
+    assert workers[0].block == 10
+    stamps: list[float] = []
+    lock = threading.Lock()
+
+    def send(limiter: SharedRate) -> None:
+        for _ in range(250):
+            limiter.acquire()
+            with lock:
+                stamps.append(time.time())
+
+    threads = [threading.Thread(target=send, args=(w,)) for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    per_second = Counter(int(t) for t in stamps)
+    assert len(stamps) == 500 and len(per_second) >= 3
+    assert max(per_second.values()) <= 205
