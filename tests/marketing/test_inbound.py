@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from pulsecrm.channels.email_smtp import SmtpAdapter
 from pulsecrm.channels.sms_aliyun import AliyunSmsAdapter
+from pulsecrm.channels.sms_tencent import TencentSmsAdapter
 from pulsecrm.consent import state
 from pulsecrm.consent.tokens import webhook_signature
 from pulsecrm.kernel.runtime import Kernel
@@ -148,8 +149,19 @@ def test_delivery_receipts_from_both_providers_become_events(
     first = person(app, notice, "13800138205")
     second = person(app, notice, "13800138206")
     campaign_id = campaign(app)
-    send_all(app, campaign_id, _aliyun(app, providers))
+    tencent_adapter = TencentSmsAdapter(
+        with_providers(
+            app,
+            sms_endpoint=f"{providers.base_url}/tencent/",
+            sms_access_key_id=KEY_ID,
+            sms_access_key_secret=KEY_SECRET,
+        )
+    )
+    send_all(app, campaign_id, tencent_adapter)
     sent = rows(app, campaign_id)
+    assert {r["provider"] for r in sent.values()} == {"tencent"}
+    # A report naming our id (Aliyun's out_id shape) matches whoever sent it;
+    # one naming only the provider's id must come from that provider.
     aliyun = [
         {
             "phone_number": "13800138205",

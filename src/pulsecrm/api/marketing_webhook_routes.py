@@ -31,6 +31,7 @@ from pulsecrm.api.deps import get_kernel, intake_context
 from pulsecrm.api.errors import locale_of
 from pulsecrm.channels import sms_aliyun, sms_tencent
 from pulsecrm.channels.receipts import DeliveryReceipt, InboundReply
+from pulsecrm.consent.errors import LinkInvalid
 from pulsecrm.consent.tokens import read_link_token
 from pulsecrm.kernel.audit_records import now_us
 from pulsecrm.kernel.runtime import Kernel
@@ -159,7 +160,7 @@ def unsubscribe_page(token: str, request: Request) -> HTMLResponse:
     kernel = get_kernel(request)
     claims = read_link_token(kernel, token)
     if claims.unsubscribe_target is None:
-        raise inbound.WebhookRefused("token", "not an unsubscribe link", "不是退订链接")
+        raise LinkInvalid("token", "not an unsubscribe link", "不是退订链接")
     en = locale_of(request) == "en"
     action = html.escape(
         str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")

@@ -67,7 +67,9 @@ def record_receipts(
             select(
                 message.c.id, message.c.provider_message_id, message.c.status, message.c.error
             ).where(
-                message.c.tenant_id == tenant_id, message.c.provider_message_id.in_(by_provider)
+                message.c.provider.in_(sorted({r.provider for r in receipts})),
+                message.c.provider_message_id.in_(by_provider),
+                message.c.tenant_id == tenant_id,
             )
         ):
             provider_ids[str(found.provider_message_id)] = found.id
