@@ -150,9 +150,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_access_review")),
     )
     op.create_index("ix_access_review_open", "access_review", ["tenant_id", "done_us", "due_us"])
+    # The console's person timeline lists a person's follow-ups (see access/tables.py).
+    op.create_index(
+        "ix_followup_task_person", "followup_task", ["tenant_id", "person_id", "due_us"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_followup_task_person", table_name="followup_task")
     op.drop_index("ix_access_review_open", table_name="access_review")
     op.drop_table("access_review")
     op.drop_index("ix_alert_open", table_name="alert")
