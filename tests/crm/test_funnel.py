@@ -79,7 +79,7 @@ def test_demo_seeds_a_clinic_with_a_year_of_activity_and_report_funnel_reads_it(
     settings: object,
 ) -> None:
     runner = CliRunner()
-    seeded = runner.invoke(cli, ["demo", "--people", "300"])
+    seeded = runner.invoke(cli, ["demo", "--people", "300", "--no-serve"])
     assert seeded.exit_code == 0, seeded.output
     out = runner.invoke(cli, ["report", "funnel", "--by", "channel", "--json"])
     assert out.exit_code == 0, out.output

@@ -75,16 +75,14 @@ def demo(
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port for the console.")] = 8000,
     host: Annotated[str, typer.Option(help="Address for the console.")] = "127.0.0.1",
     serve: Annotated[
-        bool | None,
+        bool,
         typer.Option(
             "--serve/--no-serve",
-            help="Serve the console after seeding (default: when run in a terminal).",
+            help="Serve the console after seeding (--no-serve: seed and exit, for scripts).",
         ),
-    ] = None,
+    ] = True,
 ) -> None:
     """Seed a realistic clinic (people, staff, a year of activity) and serve the console."""
-    import sys
-
     from pulsecrm.cli.serve import run
     from pulsecrm.crm.demo_seed import seed_demo
 
@@ -95,12 +93,12 @@ def demo(
     err_console.print(table)
     for name, url in _seed_patient_pages(host, port).items():
         err_console.print(f"{name}: {url}", soft_wrap=True, highlight=False)
-    if serve is None:
-        serve = sys.stdout.isatty()
-    if not serve:
-        return
     _print_demo_logins(host, port)
-    run(host, port)
+    if serve:
+        err_console.print(
+            f"serving http://{host}:{port}/staff/ (Ctrl-C stops)", highlight=False, soft_wrap=True
+        )
+        run(host, port)
 
 
 def _seed_patient_pages(host: str, port: int) -> dict[str, str]:

@@ -32,10 +32,25 @@ def check_installed() -> None:
         kernel.close()
 
 
+def _port_free(host: str, port: int) -> bool:
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def run(host: str, port: int) -> None:
     import uvicorn
 
     from pulsecrm.web.app import create_web_app
+
+    if not _port_free(host, port):
+        fail(f"{host}:{port} is in use or not available: choose another with --port")
 
     app = create_web_app(settings())
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
