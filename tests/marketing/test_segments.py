@@ -223,3 +223,19 @@ def test_switching_personalisation_off_drops_the_person_from_profile_based_segme
     with k.engine.begin() as conn:
         set_personalisation(conn, k, who, person_id=a, enabled=True, source="portal")
     assert members(k, shanghai) == {a, b}
+
+
+@pytest.mark.req("C4", "C10")
+def test_a_gpc_signal_also_drops_the_person_from_profile_based_segments(clinic: Clinic) -> None:
+    from pulsecrm.consent.service import record_gpc
+
+    k = clinic.kernel
+    a, b = person(k, city="上海"), person(k, city="上海")
+    who = ctx(k, "consultant", "service.appointment", actor="amy.consultant")
+    with k.engine.begin() as conn:
+        record_gpc(conn, k, who, person_id=a, route="/p/preferences")
+        assert not personalisation_enabled(conn, clinic.tenant_id, a)
+    assert members(k, {"filter": "city", "in": ["上海"]}) == {b}
+    with k.engine.begin() as conn:  # the person later switches personalisation back on
+        set_personalisation(conn, k, who, person_id=a, enabled=True, source="portal")
+    assert members(k, {"filter": "city", "in": ["上海"]}) == {a, b}

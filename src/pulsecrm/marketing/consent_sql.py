@@ -19,6 +19,10 @@ from pulsecrm.consent.tables import consent_state, privacy_preference
 HEALTH_PURPOSE = "marketing.personalized_health"
 PERSONALISATION_OFF = "personalization_off"
 PERSONALISATION_ON = "personalization_on"
+# A Global Privacy Control signal (consent.service.record_gpc) opts out of targeted
+# advertising too (C10): profile-based segments treat it like "personalisation off".
+GPC_OPT_OUT = "opt_out_sale_sharing"
+OFF_KINDS = (PERSONALISATION_OFF, GPC_OPT_OUT)
 
 
 def usable(now_us: int, state: Any = consent_state) -> ColumnElement[bool]:
@@ -52,17 +56,17 @@ def consented(
 def personalisation_off(
     tenant_id: int, person: ColumnElement[Any] | ColumnClause[Any]
 ) -> ColumnElement[bool]:
-    """The person's latest personalisation preference is "off" (C4).
+    """The person's latest personalisation preference is "off" (C4), or a GPC opt-out (C10).
 
     Preferences are append-only rows of ``privacy_preference``; an "on" row
-    recorded after the last "off" row switches personalisation back on. The
+    recorded after the last "off" (or GPC) row switches personalisation back on. The
     set is computed once per query (an uncorrelated ``IN``), not per person.
     """
     later = privacy_preference.alias("pp_later")
     off = privacy_preference.alias("pp_off")
     switched_off = select(off.c.person_id).where(
         off.c.tenant_id == tenant_id,
-        off.c.kind == PERSONALISATION_OFF,
+        off.c.kind.in_(OFF_KINDS),
         not_(
             exists().where(
                 later.c.tenant_id == tenant_id,

@@ -3,7 +3,9 @@
 A person may refuse profiling for marketing at any time (PIPL 24(2)). The
 choice is an append-only ``privacy_preference`` row (kind
 ``personalization_off`` / ``personalization_on``; the latest wins), so the
-history of the choice is kept as evidence, and every profile-based segment
+history of the choice is kept as evidence (a GPC signal, recorded by the
+consent module as ``opt_out_sale_sharing``, counts as "off" too: it opts out of
+targeted advertising), and every profile-based segment
 drops the person at once because segments are compiled against it on every
 use — no cached list to purge.
 """
@@ -20,7 +22,7 @@ from pulsecrm.kernel.audit_log import append_events
 from pulsecrm.kernel.audit_records import Action, AuditEvent, Outcome, now_us
 from pulsecrm.kernel.context import AccessContext
 from pulsecrm.kernel.runtime import Kernel
-from pulsecrm.marketing.consent_sql import PERSONALISATION_OFF, PERSONALISATION_ON
+from pulsecrm.marketing.consent_sql import OFF_KINDS, PERSONALISATION_OFF, PERSONALISATION_ON
 
 SOURCES = ("portal", "staff", "api", "sms")
 
@@ -75,9 +77,9 @@ def personalisation_enabled(conn: Connection, tenant_id: int, person_id: str) ->
         .where(
             privacy_preference.c.tenant_id == tenant_id,
             privacy_preference.c.person_id == person_id,
-            privacy_preference.c.kind.in_((PERSONALISATION_OFF, PERSONALISATION_ON)),
+            privacy_preference.c.kind.in_((*OFF_KINDS, PERSONALISATION_ON)),
         )
         .order_by(privacy_preference.c.recorded_us.desc())
         .limit(1)
     ).scalar()
-    return latest != PERSONALISATION_OFF
+    return latest not in OFF_KINDS
