@@ -23,6 +23,21 @@ from pulsecrm.kernel.tables import user_account
 ADMIN_ROLES = frozenset({"admin", "privacy_officer"})
 
 
+def _audit(
+    conn: Connection,
+    kernel: Kernel,
+    tenant_id: int,
+    actor: str,
+    actor_role: str,
+    action: str,
+    detail: dict[str, Any],
+) -> None:
+    """An allowed account change, written in the change's own transaction (H6)."""
+    audit.record(
+        conn, kernel, tenant_id, [audit.event(actor, actor_role, action, Outcome.ALLOWED, detail)]
+    )
+
+
 def _require_admin(actor_role: str) -> None:
     if actor_role not in ADMIN_ROLES:
         raise AccessDenied("only an administrator or the privacy officer manages accounts")
@@ -97,19 +112,14 @@ def create_user(
         role=role,
         password=password,
     )
-    audit.record(
+    _audit(
         conn,
         kernel,
         tenant_id,
-        [
-            audit.event(
-                actor,
-                actor_role,
-                audit.ACCOUNT,
-                Outcome.ALLOWED,
-                {"op": "create", "user": username, "role": role},
-            )
-        ],
+        actor,
+        actor_role,
+        audit.ACCOUNT,
+        {"op": "create", "user": username, "role": role},
     )
     return account
 
@@ -140,19 +150,14 @@ def set_role(
     row = _account(conn, tenant_id, account_id)
     conn.execute(update(user_account).where(user_account.c.id == account_id).values(role=role))
     sessions.end_all(conn, account_id=account_id)
-    audit.record(
+    _audit(
         conn,
         kernel,
         tenant_id,
-        [
-            audit.event(
-                actor,
-                actor_role,
-                audit.ACCOUNT,
-                Outcome.ALLOWED,
-                {"op": "role", "user": row.username, "from": row.role, "to": role},
-            )
-        ],
+        actor,
+        actor_role,
+        audit.ACCOUNT,
+        {"op": "role", "user": row.username, "from": row.role, "to": role},
     )
 
 
@@ -170,12 +175,7 @@ def reset_mfa(
     row = _account(conn, tenant_id, account_id)
     totp.reset(conn, account_id=account_id)
     sessions.end_all(conn, account_id=account_id)
-    audit.record(
-        conn,
-        kernel,
-        tenant_id,
-        [audit.event(actor, actor_role, audit.MFA_RESET, Outcome.ALLOWED, {"user": row.username})],
-    )
+    _audit(conn, kernel, tenant_id, actor, actor_role, audit.MFA_RESET, {"user": row.username})
 
 
 def unlock(
@@ -183,19 +183,14 @@ def unlock(
 ) -> bool:
     _require_admin(actor_role)
     cleared = throttle.clear(conn, tenant_id=tenant_id, key=throttle.user_key(username))
-    audit.record(
+    _audit(
         conn,
         kernel,
         tenant_id,
-        [
-            audit.event(
-                actor,
-                actor_role,
-                audit.UNLOCK,
-                Outcome.ALLOWED,
-                {"user": username, "was_locked": cleared},
-            )
-        ],
+        actor,
+        actor_role,
+        audit.UNLOCK,
+        {"user": username, "was_locked": cleared},
     )
     return cleared
 
@@ -219,17 +214,12 @@ def set_active(
     conn.execute(update(user_account).where(user_account.c.id == account_id).values(active=active))
     if not active:
         sessions.end_all(conn, account_id=account_id)
-    audit.record(
+    _audit(
         conn,
         kernel,
         tenant_id,
-        [
-            audit.event(
-                actor,
-                actor_role,
-                audit.ACCOUNT,
-                Outcome.ALLOWED,
-                {"op": "activate" if active else "deactivate", "user": row.username},
-            )
-        ],
+        actor,
+        actor_role,
+        audit.ACCOUNT,
+        {"op": "activate" if active else "deactivate", "user": row.username},
     )
