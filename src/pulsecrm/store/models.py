@@ -9,8 +9,8 @@ from pulsecrm.consent import tables as consent_tables  # noqa: F401
 from pulsecrm.crm import clinic_tables  # noqa: F401
 from pulsecrm.crm import tables as crm_tables
 from pulsecrm.kernel import tables as kernel_tables
-from pulsecrm.marketing import tables as marketing_tables  # noqa: F401
 from pulsecrm.marketing import send_tables  # noqa: F401
+from pulsecrm.marketing import tables as marketing_tables  # noqa: F401
 from pulsecrm.rights import tables as rights_tables  # noqa: F401
 from pulsecrm.store.base import Base
 
