@@ -44,7 +44,7 @@ from pulsecrm.jobs.actors import declare_actors
 from pulsecrm.jobs.broker import build_broker, check_broker
 from pulsecrm.kernel.audit_records import now_us
 from pulsecrm.kernel.context import AccessContext
-from pulsecrm.marketing import campaigns, sending
+from pulsecrm.marketing import campaign_sends, campaigns
 from pulsecrm.marketing import sending_store as store
 from pulsecrm.marketing.send_tables import message_event
 from pulsecrm.marketing.tables import campaign, campaign_audience, campaign_template, segment
@@ -293,8 +293,8 @@ def run(
         time.sleep(0.1)
     t0 = time.perf_counter()
     with kernel.engine.begin() as conn:
-        ids = sending.enqueue_campaign(conn, tenant_id=tenant_id, campaign_id=campaign_id)
-    for batch in sending.batches(ids, args.batch):
+        ids = campaign_sends.enqueue_campaign(conn, tenant_id=tenant_id, campaign_id=campaign_id)
+    for batch in campaign_sends.batches(ids, args.batch):
         if side == "privacy":
             privacy_actors.send_batch.send(tenant_id, batch)
         else:

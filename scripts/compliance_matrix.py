@@ -15,6 +15,8 @@ import re
 import sys
 from pathlib import Path
 
+from shared_dir import find_shared  # scripts/ is sys.path[0] when run as a script
+
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "docs" / "compliance-matrix.md"
 ID = re.compile(r"^[A-J]\d{1,2}$")
@@ -22,8 +24,9 @@ ROW = re.compile(r"^\|\s*([A-J]\d{1,2})\s*\|[^|]*?\*\*(.+?)\*\*")
 
 
 def requirement_titles() -> dict[str, str]:
-    for candidate in (ROOT.parent / "shared", ROOT / "shared"):
-        path = candidate / "requirements" / "REGULATORY.md"
+    shared = find_shared(ROOT)
+    if shared is not None:
+        path = shared / "requirements" / "REGULATORY.md"
         if path.exists():
             titles = {}
             for line in path.read_text(encoding="utf-8").splitlines():

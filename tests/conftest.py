@@ -6,18 +6,16 @@ import os
 from pathlib import Path
 
 import pytest
+from scripts.shared_dir import find_shared
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def _find_shared() -> Path:
-    override = os.environ.get("PULSECRM_SHARED_DIR")
-    if override:
-        return Path(override)
-    for candidate in (REPO_ROOT.parent / "shared", REPO_ROOT / "shared"):
-        if candidate.is_dir():
-            return candidate
-    raise RuntimeError("cannot find ../shared (set PULSECRM_SHARED_DIR)")
+    found = find_shared(REPO_ROOT)
+    if found is None:
+        raise RuntimeError("cannot find ../shared (set PULSECRM_SHARED_DIR)")
+    return found
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from pulsecrm.crm import appointment_service as appts
 from pulsecrm.crm.clinic_tables import reminder_job, task
 from pulsecrm.crm.ids import DAY_US, HOUR_US, now_us
 from pulsecrm.crm.reminders import dispatch_due
-from pulsecrm.marketing.sending import send_service_message
+from pulsecrm.marketing.service_messages import send_service_message
 from tests.crm.conftest import Clinic
 from tests.crm.test_workflow import _refuses_everything
 from tests.helpers import audit_rows

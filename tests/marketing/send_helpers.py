@@ -203,10 +203,12 @@ def bearer(kernel: Kernel, user: str, role: str) -> dict[str, str]:
 
 
 def send_all(kernel: Kernel, campaign_id: str, adapter: ChannelAdapter) -> Any:
-    from pulsecrm.marketing import sending
+    from pulsecrm.marketing import campaign_sends, sending
 
     with kernel.engine.begin() as conn:
-        ids = sending.enqueue_campaign(conn, tenant_id=kernel.tenant_id(), campaign_id=campaign_id)
+        ids = campaign_sends.enqueue_campaign(
+            conn, tenant_id=kernel.tenant_id(), campaign_id=campaign_id
+        )
     return sending.send_batch(
         kernel, tenant_id=kernel.tenant_id(), message_ids=ids, adapters=fixed(adapter)
     )

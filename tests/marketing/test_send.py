@@ -10,7 +10,7 @@ from pulsecrm.channels.wechat import WeChatTemplateAdapter
 from pulsecrm.consent import service
 from pulsecrm.kernel.audit_records import now_us
 from pulsecrm.kernel.runtime import Kernel
-from pulsecrm.marketing import sending
+from pulsecrm.marketing import campaign_sends, sending, service_messages
 from pulsecrm.marketing.suppression import suppress
 from tests.channels import servers
 from tests.channels.servers import (
@@ -50,7 +50,7 @@ def _aliyun(app: Kernel, providers: Providers) -> AliyunSmsAdapter:
 def _send(app: Kernel, campaign_id: str, adapter: object) -> sending.BatchOutcome:
     tenant_id = app.tenant_id()
     with app.engine.begin() as conn:
-        ids = sending.enqueue_campaign(conn, tenant_id=tenant_id, campaign_id=campaign_id)
+        ids = campaign_sends.enqueue_campaign(conn, tenant_id=tenant_id, campaign_id=campaign_id)
     return sending.send_batch(app, tenant_id=tenant_id, message_ids=ids, adapters=fixed(adapter))  # type: ignore[arg-type]
 
 
@@ -106,7 +106,9 @@ def _batch(app: Kernel, ids: list[str], adapter: object) -> sending.BatchOutcome
 
 def _ids(app: Kernel, campaign_id: str) -> list[str]:
     with app.engine.begin() as conn:
-        return sending.enqueue_campaign(conn, tenant_id=app.tenant_id(), campaign_id=campaign_id)
+        return campaign_sends.enqueue_campaign(
+            conn, tenant_id=app.tenant_id(), campaign_id=campaign_id
+        )
 
 
 @pytest.mark.req("C1", "B5")
@@ -361,7 +363,7 @@ def test_service_reminder_uses_the_service_purpose_and_ignores_marketing_opt_out
             now_us=now_us(),
         )
     adapter = _aliyun(app, providers)
-    sent = sending.send_service_message(
+    sent = service_messages.send_service_message(
         app,
         tenant_id=app.tenant_id(),
         person_id=pid,
@@ -384,7 +386,7 @@ def test_service_reminder_uses_the_service_purpose_and_ignores_marketing_opt_out
             source="test",
             now_us=now_us(),
         )
-    again = sending.send_service_message(
+    again = service_messages.send_service_message(
         app,
         tenant_id=app.tenant_id(),
         person_id=pid,
@@ -402,7 +404,7 @@ def test_a_throttled_service_message_ends_failed_for_the_caller_to_retry(
     notice = publish_all(app)
     pid = person(app, notice, "13800138110", grants=())
     providers.throttle = 1
-    outcome = sending.send_service_message(
+    outcome = service_messages.send_service_message(
         app,
         tenant_id=app.tenant_id(),
         person_id=pid,

@@ -20,7 +20,7 @@ from pulsecrm.jobs.broker import QueueUnavailable, build_broker, check_broker
 from pulsecrm.jobs.runtime import use_kernel
 from pulsecrm.jobs.worker import start_worker
 from pulsecrm.kernel.runtime import Kernel
-from pulsecrm.marketing import sending
+from pulsecrm.marketing import campaign_sends
 from pulsecrm.settings import Settings
 from tests.marketing.send_helpers import campaign, person, publish_all, rows
 
@@ -78,7 +78,9 @@ def test_a_campaign_sent_through_the_queue_by_two_workers_reaches_everyone_once(
     people = [person(app, notice, f"1380013850{n}") for n in range(6)]
     campaign_id = campaign(app, channel="outbox")
     with app.engine.begin() as conn:
-        ids = sending.enqueue_campaign(conn, tenant_id=app.tenant_id(), campaign_id=campaign_id)
+        ids = campaign_sends.enqueue_campaign(
+            conn, tenant_id=app.tenant_id(), campaign_id=campaign_id
+        )
     use_kernel(app)
     workers = []
     try:

@@ -20,7 +20,7 @@ from pulsecrm.jobs.actors import declare_actors
 from pulsecrm.jobs.broker import QueueUnavailable, build_broker, check_broker, is_in_process
 from pulsecrm.kernel.audit_records import now_us
 from pulsecrm.kernel.runtime import Kernel
-from pulsecrm.marketing import sending
+from pulsecrm.marketing import campaign_sends, sending
 from pulsecrm.marketing.access import require_role
 from pulsecrm.marketing.attribution import DEFAULT_WINDOW_DAYS, attribute
 from pulsecrm.marketing.campaigns import load_campaign
@@ -31,7 +31,7 @@ ID_PATTERN = r"^[0-9a-f]{32}$"
 
 
 def _send_in_process(kernel: Kernel, tenant_id: int, ids: list[str], size: int) -> None:
-    for batch in sending.batches(ids, size):
+    for batch in campaign_sends.batches(ids, size):
         sending.send_batch(kernel, tenant_id=tenant_id, message_ids=batch)
 
 
@@ -49,18 +49,20 @@ def send_campaign(
     try:
         check_broker(broker, settings)
     except QueueUnavailable:
-        raise sending.QueueDown(
+        raise campaign_sends.QueueDown(
             "queue",
             "the queue broker is not reachable; try again later",
             "消息队列不可用，请稍后重试",
         ) from None
     with kernel.engine.begin() as conn:
-        started = sending.start_campaign(conn, tenant_id=ctx.tenant_id, campaign_id=campaign_id)
+        started = campaign_sends.start_campaign(
+            conn, tenant_id=ctx.tenant_id, campaign_id=campaign_id
+        )
     size = settings.send_batch_size
     delay_ms = max(0, (started.not_before_us - now_us()) // 1000)
     if is_in_process(broker):
         if delay_ms:
-            raise sending.QueueDown(
+            raise campaign_sends.QueueDown(
                 "queue",
                 "a campaign scheduled for later needs PULSECRM_QUEUE_URL and a worker",
                 "定时发送需要配置 PULSECRM_QUEUE_URL 并运行 worker",
@@ -69,7 +71,7 @@ def send_campaign(
         mode = "in_process"
     else:
         actors = declare_actors(broker)
-        for batch in sending.batches(started.message_ids, size):
+        for batch in campaign_sends.batches(started.message_ids, size):
             actors.send_batch.send_with_options(args=(ctx.tenant_id, batch), delay=delay_ms or None)
         mode = "queued"
     return {"campaign_id": campaign_id, "queued": len(started.message_ids), "mode": mode}

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from pulsecrm.channels.base import ChannelAdapter
 from pulsecrm.channels.email_smtp import SmtpAdapter
 from pulsecrm.channels.outbox import OutboxAdapter
-from pulsecrm.channels.rate import TokenBucket
 from pulsecrm.channels.sms_aliyun import AliyunSmsAdapter
 from pulsecrm.channels.sms_tencent import TencentSmsAdapter
 from pulsecrm.channels.wechat import WeChatTemplateAdapter
@@ -30,7 +29,6 @@ _SMS: dict[str, Factory] = {
     "tencent": TencentSmsAdapter,
 }
 _CACHE: dict[tuple[str, int], ChannelAdapter] = {}
-_BUCKETS: dict[tuple[str, int], TokenBucket] = {}
 _LOCK = threading.Lock()
 
 
@@ -67,22 +65,4 @@ def adapter_for(channel: str, settings: Settings) -> ChannelAdapter:
                 raise UnknownChannel(f"channel: no adapter registered for {name!r}")
             adapter = factory(settings)
             _CACHE[key] = adapter
-            _BUCKETS[key] = TokenBucket(adapter.rate_per_s)
         return adapter
-
-
-def bucket_for(channel: str, settings: Settings) -> TokenBucket:
-    adapter_for(channel, settings)
-    name = os.environ.get("PULSECRM_CHANNEL_OVERRIDE") or channel
-    return _BUCKETS[(name, id(settings))]
-
-
-def reset() -> None:
-    """Forget cached adapters (tests swap settings between runs)."""
-    with _LOCK:
-        for adapter in _CACHE.values():
-            close = getattr(adapter, "close", None)
-            if callable(close):
-                close()
-        _CACHE.clear()
-        _BUCKETS.clear()

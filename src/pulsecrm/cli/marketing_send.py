@@ -19,7 +19,7 @@ from pulsecrm.jobs.broker import QueueUnavailable, build_broker, check_broker, i
 from pulsecrm.jobs.runtime import use_kernel
 from pulsecrm.jobs.worker import run_processes, start_worker
 from pulsecrm.kernel.audit_records import now_us
-from pulsecrm.marketing import sending
+from pulsecrm.marketing import campaign_sends, sending
 from pulsecrm.marketing.errors import MarketingError
 from pulsecrm.settings import Settings
 from pulsecrm.store.engine import read_connection
@@ -52,13 +52,15 @@ def send_command(
         recovered = sending.recover(kernel, tenant_id=tenant_id)
         try:
             with kernel.engine.begin() as conn:
-                started = sending.start_campaign(conn, tenant_id=tenant_id, campaign_id=campaign_id)
+                started = campaign_sends.start_campaign(
+                    conn, tenant_id=tenant_id, campaign_id=campaign_id
+                )
         except MarketingError as exc:
             fail(exc.message(settings.locale))
         actors = declare_actors(broker)
         delay_ms = max(0, (started.not_before_us - now_us()) // 1000)
         jobs = 0
-        for batch in sending.batches(started.message_ids, size):
+        for batch in campaign_sends.batches(started.message_ids, size):
             actors.send_batch.send_with_options(args=(tenant_id, batch), delay=delay_ms or None)
             jobs += 1
         summary: dict[str, object] = {

@@ -12,7 +12,7 @@ import typer
 
 from pulsecrm.cli.common import err_console, handles_errors, kernel_session, print_json
 from pulsecrm.crm.reminders import dispatch_due
-from pulsecrm.marketing.sending import send_service_message
+from pulsecrm.marketing.service_messages import send_service_message
 
 reminders_app = typer.Typer(help="Appointment reminders.", no_args_is_help=True)
 

@@ -15,7 +15,7 @@ the claim leaves it ``sending`` and it is not retried (a missed reminder is
 better than a doubled one). ``phone`` reminders become a confirm-appointment
 task for the appointment's owner: nobody phones from a job.
 
-The sender is passed in (``pulsecrm.marketing.sending.send_service_message``
+The sender is passed in (``pulsecrm.marketing.service_messages.send_service_message``
 in production, wired by the jobs/CLI adapters) so the CRM does not depend on
 the marketing package.
 """

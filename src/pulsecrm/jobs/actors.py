@@ -17,7 +17,7 @@ import dramatiq
 from dramatiq import Broker
 
 from pulsecrm.jobs.runtime import current_kernel
-from pulsecrm.marketing import sending
+from pulsecrm.marketing import campaign_sends, sending
 
 SEND_QUEUE = "pulsecrm-send"
 log = logging.getLogger("pulsecrm.jobs")
@@ -85,7 +85,7 @@ def enqueue_batches(
 ) -> int:
     """One job per ``batch_size`` message ids (``batch_size=1``: one job per message)."""
     jobs = 0
-    for batch in sending.batches(message_ids, batch_size):
+    for batch in campaign_sends.batches(message_ids, batch_size):
         actors.send_batch.send(tenant_id, batch)
         jobs += 1
     return jobs

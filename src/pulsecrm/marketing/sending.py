@@ -24,14 +24,13 @@ The per-message pipeline (one worker, one batch of message ids):
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, update
+from sqlalchemy import update
 
 from pulsecrm.channels import (
     ChannelAdapter,
@@ -41,15 +40,13 @@ from pulsecrm.channels import (
     ProviderResult,
     adapter_for,
 )
-from pulsecrm.channels.rate import SharedRate, TokenBucket
 from pulsecrm.consent.tokens import make_link_token, unsubscribe_scope
 from pulsecrm.kernel.audit_records import now_us as clock_us
 from pulsecrm.kernel.context import AccessContext
 from pulsecrm.kernel.runtime import Kernel
-from pulsecrm.marketing import campaigns, quiet_hours
+from pulsecrm.marketing import campaign_sends, campaigns, quiet_hours, send_rates
 from pulsecrm.marketing import sending_checks as checks
 from pulsecrm.marketing import sending_store as store
-from pulsecrm.marketing.errors import CampaignState
 from pulsecrm.marketing.send_tables import message
 from pulsecrm.marketing.suppression import suppress
 from pulsecrm.marketing.tracking import click_url_for, tracking_consented
@@ -99,76 +96,6 @@ class _Pending:
     tracked: bool = False
 
 
-# -- enqueue ------------------------------------------------------------------------
-def enqueue_campaign(
-    conn: Connection, *, tenant_id: int, campaign_id: str, now_us: int | None = None
-) -> list[str]:
-    """Queue one message per audience row (idempotent) and return the ids still queued."""
-    campaign = campaigns.load_campaign(conn, tenant_id, campaign_id)
-    store.enqueue_audience(
-        conn,
-        tenant_id=tenant_id,
-        campaign_id=campaign_id,
-        purpose=campaign.purpose,
-        channel=campaign.channel,
-        now_us=now_us if now_us is not None else clock_us(),
-    )
-    return store.queued_ids(conn, tenant_id=tenant_id, campaign_id=campaign_id)
-
-
-SENDABLE = ("scheduled", "sending")
-
-
-class QueueDown(CampaignState):
-    """The campaign cannot be handed to the queue now (broker down, no worker for a delay)."""
-
-    code = "queue_unavailable"
-    http_status = 503
-
-
-@dataclass(frozen=True)
-class Started:
-    campaign_id: str
-    message_ids: list[str]
-    # when the first job may run (the campaign's schedule, after quiet hours)
-    not_before_us: int
-
-
-def start_campaign(
-    conn: Connection, *, tenant_id: int, campaign_id: str, now_us: int | None = None
-) -> Started:
-    """Move a scheduled campaign to ``sending`` and queue its audience (idempotent: a re-run
-    queues nobody twice and returns what is still queued)."""
-    now = now_us if now_us is not None else clock_us()
-    found = campaigns.load_campaign(conn, tenant_id, campaign_id)
-    if found.status not in SENDABLE:
-        raise CampaignState(
-            "status",
-            f"only a scheduled campaign can be sent (this one is {found.status})",
-            f"只有已排期的活动可以发送（当前状态：{found.status}）",
-            rule="not_scheduled",
-        )
-    if found.status != "sending":
-        campaigns.set_status(conn, tenant_id, campaign_id, "sending", scheduled_us=None)
-    ids = enqueue_campaign(conn, tenant_id=tenant_id, campaign_id=campaign_id, now_us=now)
-    return Started(campaign_id, ids, max(now, found.scheduled_us or now))
-
-
-def settle_campaign(conn: Connection, *, tenant_id: int, campaign_id: str) -> bool:
-    """``sending`` → ``done`` once no message is queued or in flight; True when it is done."""
-    if store.has_pending(conn, tenant_id=tenant_id, campaign_id=campaign_id):
-        return False
-    found = campaigns.load_campaign(conn, tenant_id, campaign_id)
-    if found.status == "sending":
-        campaigns.set_status(conn, tenant_id, campaign_id, "done", scheduled_us=None)
-    return True
-
-
-def batches(ids: Sequence[str], size: int) -> list[list[str]]:
-    return [list(ids[i : i + size]) for i in range(0, len(ids), max(1, size))]
-
-
-# -- the batch ----------------------------------------------------------------------
 def send_batch(
     kernel: Kernel,
     *,
@@ -215,7 +142,9 @@ def send_batch(
         if campaign_ids and outcome.deferred_until_us is None:
             with kernel.engine.begin() as conn:
                 for campaign_id in sorted(campaign_ids):
-                    settle_campaign(conn, tenant_id=tenant_id, campaign_id=campaign_id)
+                    campaign_sends.settle_campaign(
+                        conn, tenant_id=tenant_id, campaign_id=campaign_id
+                    )
     except BaseException:
         # The worker is going down (error, shutdown, kill signal that unwinds):
         # hand back what it never tried. The one message in flight — handed to
@@ -439,9 +368,11 @@ def _deliver(
     if not pending:
         return
     adapter = lookup(channel)
-    buckets = [_provider_bucket(settings, adapter)]
+    buckets = [send_rates.provider_bucket(settings, adapter)]
     if campaign is not None and campaign.send_rate_per_s:
-        buckets.append(_campaign_bucket(settings, campaign.id, float(campaign.send_rate_per_s)))
+        buckets.append(
+            send_rates.campaign_bucket(settings, campaign.id, float(campaign.send_rate_per_s))
+        )
     finished: list[dict[str, Any]] = []
     events: list[tuple[str, str, int, str]] = []
     last_flush = time.monotonic()
@@ -478,32 +409,6 @@ def _deliver(
         # Whatever happened, what was sent is recorded; a crash mid-send
         # leaves only the message in flight in ``sending`` (see module doc).
         _flush(kernel, tenant_id, finished, events)
-
-
-_BUCKETS: dict[tuple[str, str], TokenBucket | SharedRate] = {}
-_BUCKETS_LOCK = threading.Lock()
-
-
-def _bucket(settings: Settings, key: str, rate: float) -> TokenBucket | SharedRate:
-    """With a Redis queue the rate is shared by every worker (kept in Redis); otherwise
-    it holds per worker process, shared by its threads."""
-    url = settings.queue_url or ""
-    shared = url.startswith(("redis://", "rediss://"))
-    cache_key = (url if shared else "", key)
-    with _BUCKETS_LOCK:
-        bucket = _BUCKETS.get(cache_key)
-        if bucket is None or bucket.rate != rate:
-            bucket = SharedRate(url, f"pulsecrm-rate:{key}", rate) if shared else TokenBucket(rate)
-            _BUCKETS[cache_key] = bucket
-        return bucket
-
-
-def _provider_bucket(settings: Settings, adapter: ChannelAdapter) -> TokenBucket | SharedRate:
-    return _bucket(settings, f"provider:{adapter.provider}", float(adapter.rate_per_s))
-
-
-def _campaign_bucket(settings: Settings, campaign_id: str, rate: float) -> TokenBucket | SharedRate:
-    return _bucket(settings, f"campaign:{campaign_id}", rate)
 
 
 def _failed(
@@ -591,66 +496,3 @@ def recover(
 
 
 # -- service messages (appointment reminders) ---------------------------------------
-@dataclass(frozen=True)
-class ServiceSend:
-    message_id: str
-    status: str
-    skip_reason: str | None
-    error: str | None
-
-
-def send_service_message(
-    kernel: Kernel,
-    *,
-    tenant_id: int,
-    person_id: str,
-    channel: str,
-    purpose: str,
-    body: str,
-    subject: str | None = None,
-    settings: Settings | None = None,
-    adapters: AdapterLookup | None = None,
-) -> ServiceSend:
-    """Send one service message (e.g. an appointment reminder) now, through the same pipeline.
-
-    Its lawful basis is the purpose's (``service.appointment`` rests on the
-    contract): a consent-based purpose is checked against consent, a
-    contract one is not; a hard bounce or complaint on the channel stops it;
-    the address is decrypted by the kernel for this purpose and audited.
-    """
-    now = clock_us()
-    with kernel.engine.begin() as conn:
-        message_id = store.insert_service_message(
-            conn,
-            tenant_id=tenant_id,
-            person_id=person_id,
-            channel=channel,
-            purpose=purpose,
-            now_us=now,
-        )
-    send_batch(
-        kernel,
-        tenant_id=tenant_id,
-        message_ids=[message_id],
-        settings=settings,
-        adapters=adapters,
-        now_us=now,
-        flush_every=1,
-        body={message_id: (subject, body)},
-    )
-    with kernel.engine.begin() as conn:
-        # Nobody re-enqueues a service message: a retryable error ends it as failed,
-        # and the caller (the reminder dispatcher) decides whether to try again.
-        conn.execute(
-            update(message)
-            .where(
-                message.c.tenant_id == tenant_id,
-                message.c.id == message_id,
-                message.c.status == store.QUEUED,
-            )
-            .values(status=store.FAILED)
-        )
-        row = conn.execute(
-            message.select().where(message.c.tenant_id == tenant_id, message.c.id == message_id)
-        ).one()
-    return ServiceSend(message_id, row.status, row.skip_reason, row.error)
